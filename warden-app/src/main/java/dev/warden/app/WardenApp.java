@@ -1,0 +1,230 @@
+package dev.warden.app;
+
+import dev.warden.common.Ids;
+import dev.warden.common.WardenException;
+import dev.warden.config.ConfigLoader;
+import dev.warden.config.WardenConfig;
+import dev.warden.job.JobSpecParser;
+import dev.warden.job.KindRegistry;
+import dev.warden.kinds.NoopKind;
+import dev.warden.kinds.RepoIndexKind;
+import dev.warden.ledger.Ledger;
+import dev.warden.ledger.Redactor;
+import dev.warden.ledger.SecretScrubber;
+import dev.warden.queue.Backoff;
+import dev.warden.queue.KillSwitch;
+import dev.warden.queue.Queue;
+import dev.warden.queue.QueueSettings;
+import dev.warden.store.Store;
+import dev.warden.store.sqlite.SqliteStore;
+import dev.warden.worker.Evidence;
+import dev.warden.worker.WorkerPool;
+import dev.warden.worker.WorkerSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * The composition root: reads the config, opens the store, and builds the ledger, queue, kinds
+ * and evidence with plain constructors. CLI commands and the server get everything from here.
+ */
+public final class WardenApp implements AutoCloseable {
+    public record Options(Path dataDir, Optional<String> storeUrl, Optional<Path> configFile, Clock clock) {
+        public static Options of(Path dataDir) {
+            return new Options(dataDir, Optional.empty(), Optional.empty(), Clock.systemUTC());
+        }
+    }
+
+    private final Path dataDir;
+    private final WardenConfig config;
+    private final Clock clock;
+    private final SecretScrubber secrets = new SecretScrubber();
+    private final Redactor redactor = new Redactor(secrets);
+    private final Store store;
+    private final Ledger ledger;
+    private final KillSwitch killSwitch;
+    private final Queue queue;
+    private final KindRegistry kinds;
+    private final JobSpecParser parser;
+    private final Evidence evidence;
+    private final String nodeId;
+
+    private WardenApp(Options o) {
+        this.dataDir = o.dataDir().toAbsolutePath().normalize();
+        this.clock = o.clock();
+        ensureDataDir(dataDir);
+        Path cwd = Path.of("").toAbsolutePath();
+        this.config = ConfigLoader.load(o.configFile(), dataDir, List.of(dataDir.toString(), cwd.toString()));
+        loadSecrets();
+        this.store = openStore(o.storeUrl(), dataDir);
+        try {
+            this.nodeId = config.nodeId().orElseGet(WardenApp::hostName);
+            this.ledger = new Ledger(clock, redactor, nodeId);
+            this.killSwitch = new KillSwitch(store, ledger, dataDir);
+            QueueSettings qs = new QueueSettings(config.lease(),
+                    new Backoff(config.backoffBase(), config.backoffMax(), RandomGenerator.getDefault()), config.slots());
+            this.queue = new Queue(store, ledger, clock, killSwitch, qs);
+            this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new NoopKind());
+            this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
+            this.evidence = new Evidence(dataDir, store, redactor);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public static WardenApp open(Options o) {
+        return new WardenApp(o);
+    }
+
+    private void loadSecrets() {
+        secrets.registerSecretEnvironment(System.getenv());
+        for (String name : config.secretEnv()) {
+            secrets.register(System.getenv(name));
+        }
+        for (String f : config.secretFiles()) {
+            try {
+                secrets.register(Files.readString(Path.of(f)).strip());
+            } catch (IOException e) {
+                throw WardenException.badInput("secrets.files: cannot read " + f + ": " + e.getMessage());
+            }
+        }
+        Path token = dataDir.resolve(ConsoleToken.FILE_NAME);
+        if (Files.exists(token)) {
+            secrets.register(ConsoleToken.read(token));
+        }
+    }
+
+    static void ensureDataDir(Path dir) {
+        try {
+            if (!Files.exists(dir)) {
+                Files.createDirectories(dir);
+                try {
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                } catch (UnsupportedOperationException ignored) {
+                    // non-POSIX file system
+                }
+            } else if (!Files.isDirectory(dir)) {
+                throw WardenException.badInput("--data-dir: " + dir + " exists and is not a directory");
+            }
+        } catch (IOException e) {
+            throw WardenException.badInput("--data-dir: cannot create " + dir + ": " + e.getMessage());
+        }
+    }
+
+    static Store openStore(Optional<String> url, Path dataDir) {
+        String u = url.filter(s -> !s.isBlank()).orElse(null);
+        if (u == null) {
+            return new SqliteStore(dataDir.resolve("warden.db"));
+        }
+        if (u.startsWith("jdbc:sqlite:")) {
+            return new SqliteStore(Path.of(u.substring("jdbc:sqlite:".length())));
+        }
+        if (u.startsWith("sqlite:")) {
+            return new SqliteStore(Path.of(u.substring("sqlite:".length())));
+        }
+        if (u.startsWith("postgresql://") || u.startsWith("postgres://") || u.startsWith("jdbc:postgresql:")) {
+            throw WardenException.badInput("--store: the PostgreSQL store is not part of this build yet; "
+                    + "use the embedded store (omit --store) or sqlite:PATH");
+        }
+        throw WardenException.badInput("--store: '" + u.replaceAll("//[^@/]*@", "//***@")
+                + "' is not a store URL (expected sqlite:PATH or postgresql://HOST:PORT/DB)");
+    }
+
+    private static String hostName() {
+        try {
+            String h = InetAddress.getLocalHost().getHostName();
+            return h.replaceAll("[^A-Za-z0-9_.-]", "-");
+        } catch (IOException e) {
+            return "node";
+        }
+    }
+
+    /** A unique lease owner for a worker pool in this process. */
+    public String newWorkerId() {
+        return nodeId + ":" + ProcessHandle.current().pid() + ":" + Ids.randomToken(2);
+    }
+
+    public WorkerPool newWorkerPool(int concurrency) {
+        WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
+                config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
+                config.lease().dividedBy(2));
+        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId());
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public WardenConfig config() {
+        return config;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public SecretScrubber secrets() {
+        return secrets;
+    }
+
+    public Redactor redactor() {
+        return redactor;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    public KillSwitch killSwitch() {
+        return killSwitch;
+    }
+
+    public Queue queue() {
+        return queue;
+    }
+
+    public KindRegistry kinds() {
+        return kinds;
+    }
+
+    public JobSpecParser parser() {
+        return parser;
+    }
+
+    public Evidence evidence() {
+        return evidence;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+
+    static void writeSecretFile(Path file, String content) {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(tmp, content);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

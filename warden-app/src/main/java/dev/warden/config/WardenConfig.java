@@ -1,0 +1,83 @@
+package dev.warden.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.common.Json;
+import dev.warden.policy.Budgets;
+import dev.warden.policy.OperatorPolicy;
+import dev.warden.policy.Policy;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The validated configuration, with defaults applied (SPEC section 16). */
+public record WardenConfig(Optional<Path> source, Optional<String> nodeId, OperatorPolicy policy,
+                           Map<String, Integer> slots, int concurrency, int claimBatch, Duration lease,
+                           Duration pollInterval, Duration tick, Duration backoffBase, Duration backoffMax, int port,
+                           String bind, boolean allowNonLoopback, List<String> secretEnv, List<String> secretFiles,
+                           JsonNode raw) {
+    public static final int DEFAULT_PORT = 8787;
+
+    /** Builds the config from an already schema-validated document. */
+    static WardenConfig from(JsonNode doc, Optional<Path> source, List<String> defaultRoots) {
+        OperatorPolicy defaults = OperatorPolicy.defaults(defaultRoots);
+        JsonNode p = doc.path("policy");
+        OperatorPolicy policy = defaults;
+        if (p.isObject()) {
+            Policy caps = Policy.fromJson(p);
+            if (!p.has("paths")) {
+                caps = new Policy(caps.tools(), caps.exec(), defaults.caps().readPaths(), List.of(), caps.network(), caps.repos());
+            }
+            if (!p.has("repos")) {
+                caps = new Policy(caps.tools(), caps.exec(), caps.readPaths(), caps.writePaths(), caps.network(),
+                        defaults.caps().repos());
+            }
+            JsonNode b = p.path("budgets");
+            Budgets db = defaults.budgets();
+            Budgets budgets = new Budgets(b.path("wall_time_s").asLong(db.wallTimeS()),
+                    b.path("tool_calls").asLong(db.toolCalls()), b.path("output_bytes").asLong(db.outputBytes()),
+                    b.has("tokens") ? Long.valueOf(b.get("tokens").asLong()) : db.tokens(),
+                    b.has("usd") ? b.get("usd").decimalValue() : db.usd(), null);
+            policy = new OperatorPolicy(caps,
+                    OperatorPolicy.Isolation.valueOf(p.path("isolation").asText("bwrap")), budgets,
+                    !"off".equals(p.path("evidence").path("content").asText("redacted")));
+        }
+        Map<String, Integer> slots = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = doc.path("slots").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            slots.put(e.getKey(), e.getValue().asInt());
+        }
+        JsonNode w = doc.path("worker");
+        int concurrency = w.path("concurrency").asInt(Math.max(4, Runtime.getRuntime().availableProcessors() * 2));
+        JsonNode q = doc.path("queue");
+        JsonNode s = doc.path("server");
+        List<String> secretEnv = new ArrayList<>();
+        doc.path("secrets").path("env").forEach(x -> secretEnv.add(x.asText()));
+        List<String> secretFiles = new ArrayList<>();
+        doc.path("secrets").path("files").forEach(x -> secretFiles.add(x.asText()));
+        return new WardenConfig(source,
+                doc.hasNonNull("node_id") ? Optional.of(doc.get("node_id").asText()) : Optional.empty(),
+                policy, Map.copyOf(slots), concurrency,
+                w.path("claim_batch").asInt(Math.min(concurrency, 64)),
+                Duration.ofSeconds(w.path("lease_s").asLong(30)),
+                Duration.ofMillis(w.path("poll_ms").asLong(200)),
+                Duration.ofMillis(w.path("tick_ms").asLong(1000)),
+                Duration.ofMillis(q.path("backoff_base_ms").asLong(2000)),
+                Duration.ofMillis(q.path("backoff_max_ms").asLong(3_600_000)),
+                s.path("port").asInt(DEFAULT_PORT), s.path("bind").asText("127.0.0.1"),
+                s.path("allow_non_loopback").asBoolean(false), List.copyOf(secretEnv), List.copyOf(secretFiles), doc);
+    }
+
+    public static WardenConfig defaults(List<String> defaultRoots) {
+        return from(Json.object(), Optional.empty(), defaultRoots);
+    }
+
+    public BigDecimal usdCap() {
+        return policy.budgets().usd();
+    }
+}

@@ -1,0 +1,56 @@
+package dev.warden.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.policy.Budgets;
+import dev.warden.policy.Policy;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The only way a handler acts. Every method is governed: checked against the job's policy,
+ * charged to its budgets, and recorded in the ledger and the job's evidence. A denied act throws
+ * {@link JobFailure} (after recording {@code policy.denied}); so does a crossed budget.
+ */
+public interface JobContext {
+    String jobId();
+
+    int attempt();
+
+    JsonNode payload();
+
+    Policy policy();
+
+    Budgets budgets();
+
+    Clock clock();
+
+    /** Throws if the job was cancelled or its wall-time budget is spent: call it in loops. */
+    void checkpoint();
+
+    /** Regular files under {@code root} (which must be readable by policy), not following symlinks, skipping {@code .git}. */
+    FileListing listFiles(Path root, int maxFiles);
+
+    /** Reads at most {@code maxBytes} of a file inside {@code paths.read} (checked after resolving symlinks). */
+    byte[] readFile(Path file, int maxBytes);
+
+    /** Appends text to a file inside {@code paths.write}; charged to {@code output_bytes}. */
+    void appendFile(Path file, String text);
+
+    /** Opens {@code artifacts/<name>} in the evidence bundle for writing; every byte is charged to {@code output_bytes}. */
+    ArtifactWriter openArtifact(String name);
+
+    /** Records a kind-specific event in the ledger and evidence. */
+    void event(String event, ObjectNode details);
+
+    record FileListing(List<Path> files, int skippedSymlinks, boolean truncated) {}
+
+    interface ArtifactWriter extends Closeable {
+        void write(String text);
+
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.warden.ledger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Json;
+import dev.warden.store.Store;
+import dev.warden.store.Tx;
+import dev.warden.store.Tx.LedgerHead;
+import dev.warden.store.Tx.LedgerRow;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The append-only, hash-chained ledger. Entries are sealed inside the caller's store
+ * transaction, so a state change and its entries commit together; one transaction may append
+ * many entries with a single head read and a single head update.
+ */
+public final class Ledger {
+    private final Clock clock;
+    private final Redactor redactor;
+    private final String chain;
+
+    public Ledger(Clock clock, Redactor redactor, String chain) {
+        this.clock = clock;
+        this.redactor = redactor;
+        this.chain = chain;
+    }
+
+    public String chain() {
+        return chain;
+    }
+
+    public Redactor redactor() {
+        return redactor;
+    }
+
+    public Envelope append(Tx tx, EventDraft draft) {
+        return append(tx, List.of(draft)).get(0);
+    }
+
+    /** Redacts, seals and stores the drafts in order, within {@code tx}. */
+    public List<Envelope> append(Tx tx, List<EventDraft> drafts) {
+        if (drafts.isEmpty()) {
+            return List.of();
+        }
+        LedgerHead head = tx.lockLedgerHead(chain).orElse(new LedgerHead(chain, 0, Envelope.GENESIS));
+        long seq = head.seq();
+        String prev = head.hash();
+        long now = clock.millis();
+        String ts = Envelope.formatTs(java.time.Instant.ofEpochMilli(now));
+        List<Envelope> sealed = new ArrayList<>(drafts.size());
+        List<LedgerRow> rows = new ArrayList<>(drafts.size());
+        for (EventDraft d : drafts) {
+            seq++;
+            Envelope unsealed = new Envelope(seq, ts, d.event(), d.severity().name(), d.component(),
+                    redactor.scrub(d.corrId()), redactor.scrub(d.actor()), chain, redactor.redact(d.details()), prev, null);
+            ObjectNode json = unsealed.toJson(false);
+            String hash = Envelope.computeHash(json);
+            json.put("hash", hash);
+            Envelope env = new Envelope(seq, ts, unsealed.event(), unsealed.severity(), unsealed.component(),
+                    unsealed.corrId(), unsealed.actor(), chain, unsealed.details(), prev, hash);
+            sealed.add(env);
+            rows.add(new LedgerRow(chain, seq, now, env.event(), env.corrId(), Json.canonical(json)));
+            prev = hash;
+        }
+        tx.insertLedgerEntries(rows);
+        tx.putLedgerHead(new LedgerHead(chain, seq, prev));
+        return sealed;
+    }
+
+    /** Convenience: append in a transaction of its own. */
+    public Envelope record(Store store, EventDraft draft) {
+        return store.write(tx -> append(tx, draft));
+    }
+
+    // ------------------------------------------------------------------ verification
+
+    public record Finding(String chain, long seq, String problem) {
+        @Override
+        public String toString() {
+            return "chain " + chain + " seq " + seq + ": " + problem;
+        }
+    }
+
+    public record VerifyReport(boolean ok, long entries, int chains, Optional<Finding> firstBad) {}
+
+    /** Recomputes every chain; names the first bad entry. With a checkpoint, also detects truncation. */
+    public static VerifyReport verify(Store store, Optional<Checkpoint> checkpoint) {
+        List<String> chains = store.read(Tx::ledgerChains);
+        List<LedgerHead> heads = store.read(Tx::ledgerHeads);
+        if (checkpoint.isPresent()) {
+            for (String c : checkpoint.get().heads().keySet()) {
+                if (!chains.contains(c)) {
+                    return bad(0, chains.size(), new Finding(c, 1, "chain present in checkpoint is missing from the ledger (truncated)"));
+                }
+            }
+        }
+        long total = 0;
+        for (String c : chains) {
+            long expectedSeq = 1;
+            String prev = Envelope.GENESIS;
+            long after = 0;
+            while (true) {
+                final long from = after;
+                List<LedgerRow> page = store.read(tx -> tx.ledgerPage(c, from, 2000));
+                if (page.isEmpty()) {
+                    break;
+                }
+                for (LedgerRow row : page) {
+                    Optional<String> problem = check(row, c, expectedSeq, prev);
+                    if (problem.isPresent()) {
+                        return bad(total, chains.size(), new Finding(c, expectedSeq, problem.get()));
+                    }
+                    prev = Json.parse(row.entry()).path("hash").asText();
+                    expectedSeq++;
+                    total++;
+                    after = row.seq();
+                }
+            }
+            long last = expectedSeq - 1;
+            for (LedgerHead h : heads) {
+                if (h.chain().equals(c) && (h.seq() != last || !h.hash().equals(prev))) {
+                    return bad(total, chains.size(), new Finding(c, last + 1,
+                            "ledger ends at seq " + last + " but its recorded head is seq " + h.seq() + " (entries deleted or head altered)"));
+                }
+            }
+            if (checkpoint.isPresent() && checkpoint.get().heads().containsKey(c)) {
+                Checkpoint.Head cp = checkpoint.get().heads().get(c);
+                if (last < cp.seq()) {
+                    return bad(total, chains.size(), new Finding(c, last + 1,
+                            "truncated: checkpoint records seq " + cp.seq() + " but the chain ends at seq " + last));
+                }
+                String hashAt = store.read(tx -> tx.ledgerPage(c, cp.seq() - 1, 1)).stream().findFirst()
+                        .map(r -> Json.parse(r.entry()).path("hash").asText()).orElse("");
+                if (!hashAt.equals(cp.hash())) {
+                    return bad(total, chains.size(), new Finding(c, cp.seq(), "hash differs from the checkpoint (history rewritten)"));
+                }
+            }
+        }
+        return new VerifyReport(true, total, chains.size(), Optional.empty());
+    }
+
+    private static VerifyReport bad(long entries, int chains, Finding f) {
+        return new VerifyReport(false, entries, chains, Optional.of(f));
+    }
+
+    private static Optional<String> check(LedgerRow row, String chain, long expectedSeq, String prev) {
+        if (row.seq() != expectedSeq) {
+            return Optional.of(row.seq() > expectedSeq
+                    ? "entry missing: expected seq " + expectedSeq + ", next stored is seq " + row.seq()
+                    : "entry out of order: seq " + row.seq() + " found where seq " + expectedSeq + " belongs");
+        }
+        JsonNode entry;
+        try {
+            entry = Json.parse(row.entry());
+        } catch (RuntimeException e) {
+            return Optional.of("entry is not valid JSON");
+        }
+        if (entry.path("seq").asLong(-1) != expectedSeq || !chain.equals(entry.path("chain").asText())) {
+            return Optional.of("entry content carries seq " + entry.path("seq").asText() + " of chain "
+                    + entry.path("chain").asText() + " (moved or reordered)");
+        }
+        if (!prev.equals(entry.path("prev_hash").asText())) {
+            return Optional.of("prev_hash does not match the previous entry's hash (reordered, inserted or deleted)");
+        }
+        ObjectNode copy = ((ObjectNode) entry).deepCopy();
+        String stated = copy.path("hash").asText();
+        copy.remove("hash");
+        if (!Envelope.computeHash(copy).equals(stated)) {
+            return Optional.of("hash mismatch: entry content was edited");
+        }
+        return Optional.empty();
+    }
+
+    /** The current head of every chain. */
+    public static Checkpoint checkpoint(Store store, Clock clock) {
+        return Checkpoint.of(store.read(Tx::ledgerHeads), clock.instant());
+    }
+}

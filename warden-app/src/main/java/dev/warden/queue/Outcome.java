@@ -1,0 +1,21 @@
+package dev.warden.queue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.store.JobRow;
+
+/** How one attempt ended, as reported by the worker that held its lease. */
+public sealed interface Outcome {
+    /** The claimed row (carries the fencing token). */
+    JobRow job();
+
+    long durationMs();
+
+    record Succeeded(JobRow job, JsonNode result, long durationMs) implements Outcome {}
+
+    record Failed(JobRow job, String code, String message, boolean retryable, long durationMs) implements Outcome {}
+
+    record Cancelled(JobRow job, String code, String message, long durationMs) implements Outcome {}
+
+    /** Not run to completion because the worker is shutting down: back to the queue, attempt not counted. */
+    record Released(JobRow job, long durationMs) implements Outcome {}
+}

@@ -1,0 +1,331 @@
+package dev.warden.queue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Ids;
+import dev.warden.common.Json;
+import dev.warden.common.WardenException;
+import dev.warden.job.JobSpec;
+import dev.warden.job.JobState;
+import dev.warden.ledger.EventDraft;
+import dev.warden.ledger.Ledger;
+import dev.warden.store.JobRow;
+import dev.warden.store.Store;
+import dev.warden.store.Tx;
+import dev.warden.store.Tx.JobFilter;
+import dev.warden.store.Tx.LeaseView;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The durable queue: every state change happens in one store transaction together with its
+ * ledger entries. Claims and completions are batched by the callers (one transaction per batch).
+ */
+public final class Queue {
+    static final String COMPONENT = "queue";
+
+    private final Store store;
+    private final Ledger ledger;
+    private final Clock clock;
+    private final KillSwitch killSwitch;
+    private final QueueSettings settings;
+
+    public Queue(Store store, Ledger ledger, Clock clock, KillSwitch killSwitch, QueueSettings settings) {
+        this.store = store;
+        this.ledger = ledger;
+        this.clock = clock;
+        this.killSwitch = killSwitch;
+        this.settings = settings;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    public KillSwitch killSwitch() {
+        return killSwitch;
+    }
+
+    public QueueSettings settings() {
+        return settings;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    // ------------------------------------------------------------------ enqueue
+
+    public record Enqueued(JobRow job, boolean created) {}
+
+    public Enqueued enqueue(JobSpec spec, String actor) {
+        return enqueueAll(List.of(spec), actor).get(0);
+    }
+
+    /** Enqueues all specs in one transaction; a spec whose idempotency key exists returns the first job. */
+    public List<Enqueued> enqueueAll(List<JobSpec> specs, String actor) {
+        return store.write(tx -> {
+            long now = clock.millis();
+            List<Enqueued> out = new ArrayList<>(specs.size());
+            List<EventDraft> events = new ArrayList<>(specs.size());
+            for (JobSpec s : specs) {
+                if (s.idempotencyKey() != null) {
+                    Optional<JobRow> existing = tx.findJobByIdempotencyKey(s.idempotencyKey());
+                    if (existing.isPresent()) {
+                        out.add(new Enqueued(existing.get(), false));
+                        continue;
+                    }
+                }
+                long runAfter = s.runAfter() == null ? now : s.runAfter().toEpochMilli();
+                JobRow row = new JobRow(Ids.newJobId(clock), s.kind(), s.project(), JobState.queued, s.priority(),
+                        runAfter, 0, s.maxAttempts(), 0, s.retryOnLeaseLoss(), s.idempotencyKey(), s.budgets().slot(),
+                        Json.canonical(s.json()), Json.write(s.labels()), null, null, null, null, null, false, now, now,
+                        null, null);
+                tx.insertJob(row);
+                ObjectNode d = Json.object().put("kind", row.kind()).put("project", row.project())
+                        .put("priority", row.priority()).put("run_after", JobJson.iso(runAfter))
+                        .put("max_attempts", row.maxAttempts());
+                d.set("budgets", s.budgets().toJson());
+                d.set("policy", s.policy().toJson());
+                d.set("labels", Json.MAPPER.valueToTree(s.labels()));
+                events.add(EventDraft.info("job.enqueued", COMPONENT, row.id(), actor, d));
+                out.add(new Enqueued(row, true));
+            }
+            ledger.append(tx, events);
+            return out;
+        });
+    }
+
+    // ------------------------------------------------------------------ claim
+
+    /** Claims up to {@code max} due jobs for {@code owner}, respecting slot capacity across all nodes. */
+    public ClaimResult claim(String owner, int max) {
+        if (max <= 0) {
+            return new ClaimResult.Empty();
+        }
+        if (killSwitch.fileOn()) {
+            return new ClaimResult.KillSwitchOn();
+        }
+        return store.write(tx -> {
+            if (KillSwitch.flagOn(tx)) {
+                return new ClaimResult.KillSwitchOn();
+            }
+            long now = clock.millis();
+            Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of() : tx.runningBySlot();
+            List<String> open = new ArrayList<>();
+            settings.slotCapacity().forEach((slot, cap) -> {
+                if (running.getOrDefault(slot, 0) < cap) {
+                    open.add(slot);
+                }
+            });
+            List<JobRow> candidates = tx.claimCandidates(now, max, open);
+            if (candidates.isEmpty()) {
+                return new ClaimResult.Empty();
+            }
+            long leaseUntil = now + settings.lease().toMillis();
+            List<JobRow> claimed = new ArrayList<>(candidates.size());
+            java.util.HashMap<String, Integer> taken = new java.util.HashMap<>();
+            for (JobRow r : candidates) {
+                if (r.slot() != null) {
+                    int used = running.getOrDefault(r.slot(), 0) + taken.getOrDefault(r.slot(), 0);
+                    if (used >= settings.slotCapacity().getOrDefault(r.slot(), 0)) {
+                        continue;
+                    }
+                    taken.merge(r.slot(), 1, Integer::sum);
+                }
+                claimed.add(r.claimed(owner, leaseUntil, now));
+            }
+            tx.markClaimed(claimed);
+            List<EventDraft> events = new ArrayList<>(claimed.size());
+            for (JobRow r : claimed) {
+                ObjectNode d = Json.object().put("attempt", r.attempts()).put("lease_owner", owner)
+                        .put("lease_expires_at", JobJson.iso(leaseUntil)).put("claim", r.claims());
+                if (r.slot() != null) {
+                    d.put("slot", r.slot());
+                }
+                events.add(EventDraft.info("job.claimed", "worker", r.id(), owner, d));
+            }
+            ledger.append(tx, events);
+            return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
+        });
+    }
+
+    /** Extends every lease {@code owner} holds; returns what the store says that owner still holds. */
+    public List<LeaseView> heartbeat(String owner) {
+        long now = clock.millis();
+        return store.write(tx -> tx.heartbeat(owner, now + settings.lease().toMillis(), now));
+    }
+
+    // ------------------------------------------------------------------ complete
+
+    /**
+     * Applies the outcomes in one transaction. Returns, per outcome, the row as written, or empty
+     * when the lease had been lost (another worker or the reaper owns the job now).
+     */
+    public List<Optional<JobRow>> complete(List<Outcome> outcomes) {
+        if (outcomes.isEmpty()) {
+            return List.of();
+        }
+        return store.write(tx -> {
+            long now = clock.millis();
+            List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
+            List<EventDraft> events = new ArrayList<>(outcomes.size());
+            for (Outcome o : outcomes) {
+                JobRow claimed = o.job();
+                JobRow next;
+                EventDraft ev;
+                ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
+                String actor = claimed.leaseOwner();
+                switch (o) {
+                    case Outcome.Succeeded s -> {
+                        next = claimed.finished(JobState.succeeded, Json.canonical(s.result()), null, null, now);
+                        d.set("result", s.result());
+                        ev = EventDraft.info("job.succeeded", "worker", claimed.id(), actor, d);
+                    }
+                    case Outcome.Failed f -> {
+                        d.putObject("error").put("code", f.code()).put("message", f.message());
+                        if (f.retryable() && claimed.attempts() < claimed.maxAttempts()) {
+                            long at = now + settings.backoff().delayMillis(claimed.attempts());
+                            next = claimed.requeued(at, f.code(), f.message(), now);
+                            d.put("retry_at", JobJson.iso(at));
+                            ev = EventDraft.warn("job.retry_scheduled", "worker", claimed.id(), actor, d);
+                        } else if (f.retryable()) {
+                            next = claimed.finished(JobState.dead, null, f.code(), f.message(), now);
+                            ev = EventDraft.error("job.dead", "worker", claimed.id(), actor, d);
+                        } else {
+                            next = claimed.finished(JobState.failed, null, f.code(), f.message(), now);
+                            ev = EventDraft.error("job.failed", "worker", claimed.id(), actor, d);
+                        }
+                    }
+                    case Outcome.Cancelled c -> {
+                        next = claimed.finished(JobState.cancelled, null, c.code(), c.message(), now);
+                        d.putObject("error").put("code", c.code()).put("message", c.message());
+                        ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
+                    }
+                    case Outcome.Released r -> {
+                        JobRow back = claimed.requeued(now, null, null, now);
+                        next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
+                                back.runAfter(), back.attempts() - 1, back.maxAttempts(), back.claims(),
+                                back.retryOnLeaseLoss(), back.idempotencyKey(), back.slot(), back.spec(), back.labels(),
+                                null, null, null, null, null, false, back.createdAt(), now, null, null);
+                        ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
+                    }
+                }
+                if (tx.updateJob(next, EnumSet.of(JobState.running), claimed.claims())) {
+                    events.add(ev);
+                    out.add(Optional.of(next));
+                } else {
+                    out.add(Optional.empty());
+                }
+            }
+            ledger.append(tx, events);
+            return out;
+        });
+    }
+
+    // ------------------------------------------------------------------ operator actions
+
+    public JobRow cancel(String id, String actor) {
+        return store.write(tx -> {
+            JobRow r = tx.findJob(id).orElseThrow(() -> WardenException.notFound("job " + id + " not found"));
+            long now = clock.millis();
+            switch (r.state()) {
+                case queued, escalated -> {
+                    JobRow next = r.finished(JobState.cancelled, null, "cancelled", "cancelled by " + actor, now);
+                    if (!tx.updateJob(next, EnumSet.of(r.state()), r.claims())) {
+                        throw new WardenException(dev.warden.common.ErrorCode.FAILURE, "job " + id + " changed concurrently; try again");
+                    }
+                    ledger.append(tx, EventDraft.warn("job.cancelled", "operator", id, actor,
+                            Json.object().put("from_state", r.state().name())));
+                    return next;
+                }
+                case running -> {
+                    JobRow next = r.withCancelRequested(now);
+                    tx.updateJob(next, EnumSet.of(JobState.running), r.claims());
+                    ledger.append(tx, EventDraft.warn("job.cancel_requested", "operator", id, actor, Json.object()));
+                    return next;
+                }
+                default -> throw WardenException.badInput("job " + id + " is already " + r.state() + "; nothing to cancel");
+            }
+        });
+    }
+
+    public JobRow retry(String id, String actor) {
+        return store.write(tx -> {
+            JobRow r = tx.findJob(id).orElseThrow(() -> WardenException.notFound("job " + id + " not found"));
+            if (!JobState.RETRYABLE_BY_OPERATOR.contains(r.state())) {
+                throw WardenException.badInput("job " + id + " is " + r.state()
+                        + "; only failed, dead or cancelled jobs can be retried");
+            }
+            JobRow next = r.retried(clock.millis());
+            tx.updateJob(next, EnumSet.of(r.state()), r.claims());
+            ledger.append(tx, EventDraft.info("job.retried", "operator", id, actor,
+                    Json.object().put("from_state", r.state().name())));
+            return next;
+        });
+    }
+
+    /**
+     * Recovers jobs whose lease expired (their worker died or stalled): requeued with the attempt
+     * counted when {@code retry_on_lease_loss}, otherwise {@code failed} with {@code lease_lost}.
+     */
+    public int reapExpiredLeases(String actor) {
+        return store.write(tx -> {
+            long now = clock.millis();
+            List<JobRow> expired = tx.expiredLeases(now, 500);
+            List<EventDraft> events = new ArrayList<>();
+            for (JobRow r : expired) {
+                JobRow next;
+                String action;
+                String msg = "lease held by " + r.leaseOwner() + " expired";
+                if (r.retryOnLeaseLoss() && r.attempts() < r.maxAttempts()) {
+                    next = r.requeued(now + settings.backoff().delayMillis(r.attempts()), "lease_lost", msg, now);
+                    action = "requeued";
+                } else if (r.retryOnLeaseLoss()) {
+                    next = r.finished(JobState.dead, null, "lease_lost", msg, now);
+                    action = "dead";
+                } else {
+                    next = r.finished(JobState.failed, null, "lease_lost", msg, now);
+                    action = "failed";
+                }
+                if (tx.updateJob(next, EnumSet.of(JobState.running), r.claims())) {
+                    events.add(EventDraft.warn("job.lease_lost", "reaper", r.id(), actor, Json.object()
+                            .put("attempt", r.attempts()).put("lease_owner", r.leaseOwner())
+                            .put("action", action).put("state", next.state().name())));
+                }
+            }
+            ledger.append(tx, events);
+            return events.size();
+        });
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    public Optional<JobRow> find(String id) {
+        return store.read(tx -> tx.findJob(id));
+    }
+
+    public JobRow get(String id) {
+        return find(id).orElseThrow(() -> WardenException.notFound("job " + id + " not found"));
+    }
+
+    public List<JobRow> list(JobFilter filter) {
+        return store.read(tx -> tx.listJobs(filter));
+    }
+
+    public Map<JobState, Long> countByState() {
+        return store.read(Tx::countByState);
+    }
+
+    public static Set<JobState> terminal() {
+        return JobState.TERMINAL;
+    }
+}

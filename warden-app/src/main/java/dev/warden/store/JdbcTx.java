@@ -1,0 +1,439 @@
+package dev.warden.store;
+
+import dev.warden.job.JobState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** {@link Tx} over one JDBC connection whose transaction is managed by the store. */
+final class JdbcTx implements Tx {
+    private static final String JOB_COLUMNS = "id, kind, project, state, priority, run_after, attempts, max_attempts, claims, "
+            + "retry_on_lease_loss, idempotency_key, slot, spec, labels, result, error_code, error_message, lease_owner, "
+            + "lease_expires_at, cancel_requested, created_at, updated_at, started_at, finished_at";
+
+    private final Connection c;
+    private final Dialect dialect;
+
+    JdbcTx(Connection c, Dialect dialect) {
+        this.c = c;
+        this.dialect = dialect;
+    }
+
+    @FunctionalInterface
+    private interface Sql<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T sql(Sql<T> s) {
+        try {
+            return s.run();
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ jobs
+
+    @Override
+    public void insertJob(JobRow r) {
+        sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (" + JOB_COLUMNS
+                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                ps.setString(1, r.id());
+                ps.setString(2, r.kind());
+                ps.setString(3, r.project());
+                ps.setString(4, r.state().name());
+                ps.setInt(5, r.priority());
+                ps.setLong(6, r.runAfter());
+                ps.setInt(7, r.attempts());
+                ps.setInt(8, r.maxAttempts());
+                ps.setLong(9, r.claims());
+                ps.setBoolean(10, r.retryOnLeaseLoss());
+                ps.setString(11, r.idempotencyKey());
+                ps.setString(12, r.slot());
+                ps.setString(13, r.spec());
+                ps.setString(14, r.labels());
+                ps.setString(15, r.result());
+                ps.setString(16, r.errorCode());
+                ps.setString(17, r.errorMessage());
+                ps.setString(18, r.leaseOwner());
+                setLong(ps, 19, r.leaseExpiresAt());
+                ps.setBoolean(20, r.cancelRequested());
+                ps.setLong(21, r.createdAt());
+                ps.setLong(22, r.updatedAt());
+                setLong(ps, 23, r.startedAt());
+                setLong(ps, 24, r.finishedAt());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<JobRow> findJob(String id) {
+        return queryJobs("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ?", id).stream().findFirst();
+    }
+
+    @Override
+    public Optional<JobRow> findJobByIdempotencyKey(String key) {
+        return queryJobs("SELECT " + JOB_COLUMNS + " FROM jobs WHERE idempotency_key = ?", key).stream().findFirst();
+    }
+
+    @Override
+    public List<JobRow> listJobs(JobFilter f) {
+        StringBuilder q = new StringBuilder("SELECT " + JOB_COLUMNS + " FROM jobs WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (f.state() != null) {
+            q.append(" AND state = ?");
+            args.add(f.state().name());
+        }
+        if (f.kind() != null) {
+            q.append(" AND kind = ?");
+            args.add(f.kind());
+        }
+        q.append(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+        args.add(f.limit());
+        args.add(f.offset());
+        return queryJobs(q.toString(), args.toArray());
+    }
+
+    @Override
+    public Map<JobState, Long> countByState() {
+        return sql(() -> {
+            Map<JobState, Long> m = new EnumMap<>(JobState.class);
+            try (PreparedStatement ps = c.prepareStatement("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    m.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
+                }
+            }
+            return m;
+        });
+    }
+
+    @Override
+    public List<JobRow> claimCandidates(long now, int limit, Collection<String> openSlots) {
+        StringBuilder q = new StringBuilder("SELECT " + JOB_COLUMNS
+                + " FROM jobs WHERE state = 'queued' AND run_after <= ?");
+        List<Object> args = new ArrayList<>();
+        args.add(now);
+        if (openSlots.isEmpty()) {
+            q.append(" AND slot IS NULL");
+        } else {
+            q.append(" AND (slot IS NULL OR slot IN (")
+                    .append(openSlots.stream().map(s -> "?").collect(Collectors.joining(","))).append("))");
+            args.addAll(openSlots);
+        }
+        q.append(" ORDER BY priority DESC, run_after, id LIMIT ?").append(dialect.claimLockSuffix());
+        args.add(limit);
+        return queryJobs(q.toString(), args.toArray());
+    }
+
+    @Override
+    public Map<String, Integer> runningBySlot() {
+        return sql(() -> {
+            Map<String, Integer> m = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT slot, COUNT(*) FROM jobs WHERE state = 'running' AND slot IS NOT NULL GROUP BY slot");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    m.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+            return m;
+        });
+    }
+
+    @Override
+    public void markClaimed(List<JobRow> claimed) {
+        if (claimed.isEmpty()) {
+            return;
+        }
+        sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = 'running', lease_owner = ?, "
+                    + "lease_expires_at = ?, attempts = ?, claims = ?, started_at = ?, updated_at = ?, "
+                    + "cancel_requested = ?, result = NULL, error_code = NULL, error_message = NULL "
+                    + "WHERE id = ? AND state = 'queued'")) {
+                for (JobRow r : claimed) {
+                    ps.setString(1, r.leaseOwner());
+                    setLong(ps, 2, r.leaseExpiresAt());
+                    ps.setInt(3, r.attempts());
+                    ps.setLong(4, r.claims());
+                    setLong(ps, 5, r.startedAt());
+                    ps.setLong(6, r.updatedAt());
+                    ps.setBoolean(7, false);
+                    ps.setString(8, r.id());
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                for (int n : counts) {
+                    if (n == 0) {
+                        throw new StoreException(new SQLException("claimed row was no longer queued"));
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<LeaseView> heartbeat(String owner, long leaseUntil, long now) {
+        return sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET lease_expires_at = ? "
+                    + "WHERE lease_owner = ? AND state = 'running'")) {
+                ps.setLong(1, leaseUntil);
+                ps.setString(2, owner);
+                ps.executeUpdate();
+            }
+            List<LeaseView> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, claims, cancel_requested FROM jobs "
+                    + "WHERE lease_owner = ? AND state = 'running'")) {
+                ps.setString(1, owner);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new LeaseView(rs.getString(1), rs.getLong(2), rs.getBoolean(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public boolean updateJob(JobRow r, Set<JobState> expectedStates, long expectedClaims) {
+        return sql(() -> {
+            String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
+                    + "attempts = ?, max_attempts = ?, claims = ?, result = ?, error_code = ?, error_message = ?, "
+                    + "lease_owner = ?, lease_expires_at = ?, cancel_requested = ?, updated_at = ?, started_at = ?, "
+                    + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (" + states + ")")) {
+                ps.setString(1, r.state().name());
+                ps.setInt(2, r.priority());
+                ps.setLong(3, r.runAfter());
+                ps.setInt(4, r.attempts());
+                ps.setInt(5, r.maxAttempts());
+                ps.setLong(6, r.claims());
+                ps.setString(7, r.result());
+                ps.setString(8, r.errorCode());
+                ps.setString(9, r.errorMessage());
+                ps.setString(10, r.leaseOwner());
+                setLong(ps, 11, r.leaseExpiresAt());
+                ps.setBoolean(12, r.cancelRequested());
+                ps.setLong(13, r.updatedAt());
+                setLong(ps, 14, r.startedAt());
+                setLong(ps, 15, r.finishedAt());
+                ps.setString(16, r.id());
+                ps.setLong(17, expectedClaims);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public List<JobRow> expiredLeases(long now, int limit) {
+        return queryJobs("SELECT " + JOB_COLUMNS + " FROM jobs WHERE state = 'running' AND lease_expires_at < ? "
+                + "ORDER BY lease_expires_at LIMIT ?" + dialect.claimLockSuffix(), now, limit);
+    }
+
+    private List<JobRow> queryJobs(String query, Object... args) {
+        return sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement(query)) {
+                bind(ps, args);
+                List<JobRow> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(readJob(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    private static JobRow readJob(ResultSet rs) throws SQLException {
+        return new JobRow(rs.getString(1), rs.getString(2), rs.getString(3), JobState.valueOf(rs.getString(4)),
+                rs.getInt(5), rs.getLong(6), rs.getInt(7), rs.getInt(8), rs.getLong(9), rs.getBoolean(10),
+                rs.getString(11), rs.getString(12), rs.getString(13), rs.getString(14), rs.getString(15),
+                rs.getString(16), rs.getString(17), rs.getString(18), getLong(rs, 19), rs.getBoolean(20),
+                rs.getLong(21), rs.getLong(22), getLong(rs, 23), getLong(rs, 24));
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    @Override
+    public Optional<String> setting(String key) {
+        return sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM settings WHERE key = ?")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void putSetting(String key, String value) {
+        sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement(dialect.upsertSettingSql())) {
+                ps.setString(1, key);
+                ps.setString(2, value);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    @Override
+    public Optional<LedgerHead> lockLedgerHead(String chain) {
+        return sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM ledger_heads WHERE chain = ?"
+                    + dialect.headLockSuffix())) {
+                ps.setString(1, chain);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void insertLedgerEntries(List<LedgerRow> rows) {
+        sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)")) {
+                for (LedgerRow r : rows) {
+                    ps.setString(1, r.chain());
+                    ps.setLong(2, r.seq());
+                    ps.setLong(3, r.tsMillis());
+                    ps.setString(4, r.event());
+                    ps.setString(5, r.corrId());
+                    ps.setString(6, r.entry());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void putLedgerHead(LedgerHead h) {
+        sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement(dialect.upsertHeadSql())) {
+                ps.setString(1, h.chain());
+                ps.setLong(2, h.seq());
+                ps.setString(3, h.hash());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<LedgerHead> ledgerHeads() {
+        return sql(() -> {
+            List<LedgerHead> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM ledger_heads ORDER BY chain");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public List<String> ledgerChains() {
+        return sql(() -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger ORDER BY 1");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public List<LedgerRow> ledgerPage(String chain, long afterSeq, int limit) {
+        return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE chain = ? AND seq > ? "
+                + "ORDER BY seq LIMIT ?", chain, afterSeq, limit);
+    }
+
+    @Override
+    public List<LedgerRow> ledgerByCorrId(String corrId) {
+        return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE corr_id = ? "
+                + "ORDER BY ts, chain, seq", corrId);
+    }
+
+    @Override
+    public List<LedgerRow> ledgerTail(int limit) {
+        List<LedgerRow> rows = queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger "
+                + "ORDER BY ts DESC, chain DESC, seq DESC LIMIT ?", limit);
+        java.util.Collections.reverse(rows);
+        return rows;
+    }
+
+    private List<LedgerRow> queryLedger(String query, Object... args) {
+        return sql(() -> {
+            try (PreparedStatement ps = c.prepareStatement(query)) {
+                bind(ps, args);
+                List<LedgerRow> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new LedgerRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
+                                rs.getString(5), rs.getString(6)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a instanceof Integer n) {
+                ps.setInt(i + 1, n);
+            } else if (a instanceof Long n) {
+                ps.setLong(i + 1, n);
+            } else {
+                ps.setString(i + 1, (String) a);
+            }
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+
+    private static Long getLong(ResultSet rs, int i) throws SQLException {
+        long v = rs.getLong(i);
+        return rs.wasNull() ? null : v;
+    }
+}

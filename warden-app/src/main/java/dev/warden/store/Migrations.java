@@ -1,0 +1,106 @@
+package dev.warden.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Versioned schema migrations: {@code db/<dialect>/V<n>__<name>.sql} resources applied in order,
+ * each in its own transaction, recorded in {@code schema_version}. Safe when several processes
+ * start at once: the version check and the migration share a write transaction.
+ */
+final class Migrations {
+    private static final String[] NAMES = {"V1__init.sql"};
+
+    private Migrations() {}
+
+    static int apply(Connection c, Dialect dialect) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        int applied = 0;
+        try {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+            }
+            c.commit();
+            for (int i = 0; i < NAMES.length; i++) {
+                int version = i + 1;
+                try {
+                    if (isApplied(c, version)) {
+                        c.commit();
+                        continue;
+                    }
+                    for (String stmt : statements(load(dialect.name(), NAMES[i]))) {
+                        try (Statement s = c.createStatement()) {
+                            s.execute(stmt);
+                        }
+                    }
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO schema_version(version, name, applied_at) VALUES (?,?,?)")) {
+                        ps.setInt(1, version);
+                        ps.setString(2, NAMES[i]);
+                        ps.setLong(3, System.currentTimeMillis());
+                        ps.executeUpdate();
+                    }
+                    c.commit();
+                    applied++;
+                } catch (SQLException e) {
+                    c.rollback();
+                    throw e;
+                }
+            }
+        } finally {
+            c.setAutoCommit(auto);
+        }
+        return applied;
+    }
+
+    private static boolean isApplied(Connection c, int version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM schema_version WHERE version = ?")) {
+            ps.setInt(1, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static String load(String dialect, String name) {
+        String path = "/db/" + dialect + "/" + name;
+        try (InputStream in = Migrations.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("missing migration resource " + path);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Splits a script at semicolons that end a line; strips {@code --} comment lines. */
+    static List<String> statements(String script) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        for (String line : script.split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("--") || t.isEmpty()) {
+                continue;
+            }
+            cur.append(line).append('\n');
+            if (t.endsWith(";")) {
+                String stmt = cur.toString().strip();
+                out.add(stmt.substring(0, stmt.length() - 1));
+                cur.setLength(0);
+            }
+        }
+        if (!cur.toString().isBlank()) {
+            out.add(cur.toString().strip());
+        }
+        return out;
+    }
+}

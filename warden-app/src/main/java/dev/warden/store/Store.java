@@ -1,0 +1,26 @@
+package dev.warden.store;
+
+/**
+ * Persistence for jobs, the ledger and settings. Every method of {@link Tx} runs inside one
+ * transaction opened by {@link #write} or {@link #read}, so a state change and its ledger entries
+ * commit together or not at all. Implementations: SQLite (embedded default), PostgreSQL.
+ */
+public interface Store extends AutoCloseable {
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Tx tx) throws Exception;
+    }
+
+    /** Runs {@code work} in one write transaction; rolls back if it throws. */
+    <T> T write(Work<T> work);
+
+    /** Runs {@code work} in a read-only transaction (a consistent snapshot). */
+    <T> T read(Work<T> work);
+
+    /** Human-readable location, without credentials. */
+    String describe();
+
+    @Override
+    void close();
+}

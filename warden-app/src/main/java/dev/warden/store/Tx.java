@@ -1,0 +1,81 @@
+package dev.warden.store;
+
+import dev.warden.job.JobState;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The operations available inside one store transaction. */
+public interface Tx {
+    // ---- jobs
+    void insertJob(JobRow row);
+
+    Optional<JobRow> findJob(String id);
+
+    Optional<JobRow> findJobByIdempotencyKey(String key);
+
+    List<JobRow> listJobs(JobFilter filter);
+
+    Map<JobState, Long> countByState();
+
+    /**
+     * Queued jobs due at {@code now}, highest priority first, whose slot is null or one of
+     * {@code openSlots}; locked against other claimers where the engine supports it.
+     */
+    List<JobRow> claimCandidates(long now, int limit, Collection<String> openSlots);
+
+    /** Running jobs per slot name, across every node. */
+    Map<String, Integer> runningBySlot();
+
+    /** Marks queued rows as claimed (rows already carry the new values from {@link JobRow#claimed}). */
+    void markClaimed(List<JobRow> claimed);
+
+    /** Extends the leases of the given owner's running jobs; returns what the store now holds for that owner. */
+    List<LeaseView> heartbeat(String owner, long leaseUntil, long now);
+
+    /**
+     * Writes every mutable column of {@code row} if the stored job is still in one of
+     * {@code expectedStates} with {@code expectedClaims} (optimistic fencing). Returns false otherwise.
+     */
+    boolean updateJob(JobRow row, Set<JobState> expectedStates, long expectedClaims);
+
+    List<JobRow> expiredLeases(long now, int limit);
+
+    // ---- settings
+    Optional<String> setting(String key);
+
+    void putSetting(String key, String value);
+
+    // ---- ledger
+    /** The head of a chain (locking it against concurrent appenders), or empty for a new chain. */
+    Optional<LedgerHead> lockLedgerHead(String chain);
+
+    void insertLedgerEntries(List<LedgerRow> rows);
+
+    void putLedgerHead(LedgerHead head);
+
+    List<LedgerHead> ledgerHeads();
+
+    List<String> ledgerChains();
+
+    List<LedgerRow> ledgerPage(String chain, long afterSeq, int limit);
+
+    List<LedgerRow> ledgerByCorrId(String corrId);
+
+    List<LedgerRow> ledgerTail(int limit);
+
+    record LeaseView(String id, long claims, boolean cancelRequested) {}
+
+    record LedgerHead(String chain, long seq, String hash) {}
+
+    /** One stored entry: the envelope's canonical JSON plus the columns it is indexed by. */
+    record LedgerRow(String chain, long seq, long tsMillis, String event, String corrId, String entry) {}
+
+    record JobFilter(JobState state, String kind, int limit, int offset) {
+        public static JobFilter all(int limit) {
+            return new JobFilter(null, null, limit, 0);
+        }
+    }
+}

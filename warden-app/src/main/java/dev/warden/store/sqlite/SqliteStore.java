@@ -1,0 +1,127 @@
+package dev.warden.store.sqlite;
+
+import dev.warden.store.JdbcStoreSupport;
+import dev.warden.store.Store;
+import dev.warden.store.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: one SQLite file in WAL mode. SQLite allows one writer at a time, so this
+ * process funnels its writes through one connection (transactions begin IMMEDIATE, so writers
+ * in other processes queue on the busy timeout instead of failing); reads use a small pool and
+ * see consistent snapshots while a write is in progress.
+ */
+public final class SqliteStore implements Store {
+    private static final int READERS = 4;
+
+    private final Path file;
+    private final String url;
+    private final Connection writer;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
+
+    public SqliteStore(Path file) {
+        this.file = file.toAbsolutePath();
+        this.url = "jdbc:sqlite:" + this.file;
+        try {
+            boolean existed = Files.exists(this.file);
+            Files.createDirectories(this.file.getParent());
+            this.writer = open(false);
+            if (!existed) {
+                restrictPermissions();
+            }
+            JdbcStoreSupport.migrate(writer, dev.warden.store.Dialect.SQLITE);
+            for (int i = 0; i < READERS; i++) {
+                readers.add(open(true));
+            }
+        } catch (SQLException | IOException e) {
+            throw new StoreException("cannot open SQLite store at " + this.file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void restrictPermissions() {
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // non-POSIX file systems: best effort
+        }
+    }
+
+    private Connection open(boolean readOnly) throws SQLException {
+        SQLiteConfig cfg = new SQLiteConfig();
+        cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        cfg.setBusyTimeout(60_000);
+        cfg.setTransactionMode(readOnly ? SQLiteConfig.TransactionMode.DEFERRED : SQLiteConfig.TransactionMode.IMMEDIATE);
+        cfg.setTempStore(SQLiteConfig.TempStore.MEMORY);
+        Connection c = cfg.createConnection(url);
+        c.setAutoCommit(false);
+        return c;
+    }
+
+    @Override
+    public <T> T write(Work<T> work) {
+        writeLock.lock();
+        try {
+            return JdbcStoreSupport.inTransaction(writer, dev.warden.store.Dialect.SQLITE, work);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public <T> T read(Work<T> work) {
+        Connection c;
+        try {
+            c = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for a read connection", e);
+        }
+        try {
+            return JdbcStoreSupport.inTransaction(c, dev.warden.store.Dialect.SQLITE, work);
+        } finally {
+            readers.add(c);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "sqlite:" + file;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        writeLock.lock();
+        try {
+            closeQuietly(writer);
+            Connection c;
+            while ((c = readers.poll()) != null) {
+                closeQuietly(c);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // closing: nothing to do
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.warden.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.common.Json;
+import dev.warden.ledger.Redactor;
+import dev.warden.queue.JobJson;
+import dev.warden.store.JobRow;
+import dev.warden.store.Store;
+import dev.warden.store.Tx.LedgerRow;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A job's evidence bundle under {@code <data_dir>/evidence/<job_id>/}: {@code events.jsonl} (the
+ * job's ledger envelopes), {@code summary.md} and {@code artifacts/}. Files are replaced
+ * atomically, so a reader never sees a half-written bundle.
+ */
+public final class Evidence {
+    private final Path root;
+    private final Store store;
+    private final Redactor redactor;
+
+    public Evidence(Path dataDir, Store store, Redactor redactor) {
+        this.root = dataDir.resolve("evidence");
+        this.store = store;
+        this.redactor = redactor;
+    }
+
+    public Path dir(String jobId) {
+        if (!jobId.matches("[A-Za-z0-9_-]{1,100}")) {
+            throw dev.warden.common.WardenException.badInput("job id: '" + jobId + "' is not a valid job id");
+        }
+        return root.resolve(jobId);
+    }
+
+    public Path artifacts(String jobId) {
+        return dir(jobId).resolve("artifacts");
+    }
+
+    /** Writes (or rewrites) events.jsonl and summary.md from the store; returns the bundle path. */
+    public Path materialize(JobRow job) {
+        Path dir = dir(job.id());
+        try {
+            Files.createDirectories(dir.resolve("artifacts"));
+            List<LedgerRow> events = store.read(tx -> tx.ledgerByCorrId(job.id()));
+            StringBuilder jsonl = new StringBuilder();
+            for (LedgerRow e : events) {
+                jsonl.append(e.entry()).append('\n');
+            }
+            writeAtomically(dir.resolve("events.jsonl"), jsonl.toString());
+            writeAtomically(dir.resolve("summary.md"), summary(job, events, dir.resolve("artifacts")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write evidence for " + job.id() + " in " + dir, e);
+        }
+        return dir;
+    }
+
+    private String summary(JobRow job, List<LedgerRow> events, Path artifacts) throws IOException {
+        JsonNode view = JobJson.view(job, redactor);
+        StringBuilder s = new StringBuilder();
+        s.append("# Job ").append(job.id()).append("\n\n");
+        s.append("| field | value |\n|---|---|\n");
+        row(s, "kind", job.kind());
+        row(s, "project", job.project());
+        row(s, "state", job.state().name());
+        row(s, "attempts", job.attempts() + " of " + job.maxAttempts());
+        row(s, "created", view.path("created_at").asText());
+        row(s, "started", view.path("started_at").asText("-"));
+        row(s, "finished", view.path("finished_at").asText("-"));
+        if (job.startedAt() != null && job.finishedAt() != null) {
+            row(s, "duration", (job.finishedAt() - job.startedAt()) + " ms");
+        }
+        s.append("\n## Budgets\n\n```json\n").append(Json.pretty(view.path("budgets"))).append("\n```\n");
+        long denied = events.stream().filter(e -> e.event().equals("policy.denied")).count();
+        s.append("\n## What was denied\n\n");
+        if (denied == 0) {
+            s.append("Nothing was denied.\n");
+        } else {
+            for (LedgerRow e : events) {
+                if (e.event().equals("policy.denied")) {
+                    JsonNode d = Json.parse(e.entry()).path("details");
+                    s.append("- ").append(d.path("act").asText()).append(" `").append(d.path("target").asText())
+                            .append("`: ").append(d.path("reason").asText()).append('\n');
+                }
+            }
+        }
+        s.append("\n## Timeline\n\n");
+        for (LedgerRow e : events) {
+            JsonNode env = Json.parse(e.entry());
+            s.append("- ").append(env.path("ts").asText()).append(" `").append(e.event()).append("` by ")
+                    .append(env.path("actor").asText()).append('\n');
+        }
+        s.append("\n## Result\n\n");
+        if (job.errorCode() != null) {
+            s.append("Error `").append(job.errorCode()).append("`: ").append(redactor.scrub(job.errorMessage())).append("\n\n");
+        }
+        s.append("```json\n").append(Json.pretty(view.path("result"))).append("\n```\n");
+        s.append("\n## Artifacts\n\n");
+        try (Stream<Path> files = Files.exists(artifacts) ? Files.list(artifacts) : Stream.empty()) {
+            List<Path> list = files.sorted().toList();
+            if (list.isEmpty()) {
+                s.append("None.\n");
+            }
+            for (Path p : list) {
+                s.append("- `artifacts/").append(p.getFileName()).append("` (").append(Files.size(p)).append(" bytes)\n");
+            }
+        }
+        return s.toString();
+    }
+
+    private static void row(StringBuilder s, String k, String v) {
+        s.append("| ").append(k).append(" | ").append(v).append(" |\n");
+    }
+
+    static void writeAtomically(Path target, String content) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

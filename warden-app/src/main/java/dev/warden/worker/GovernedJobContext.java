@@ -1,0 +1,262 @@
+package dev.warden.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Json;
+import dev.warden.job.JobContext;
+import dev.warden.job.JobFailure;
+import dev.warden.ledger.EventDraft;
+import dev.warden.ledger.Ledger;
+import dev.warden.policy.BudgetMeter;
+import dev.warden.policy.Budgets;
+import dev.warden.policy.PathRules;
+import dev.warden.policy.Policy;
+import dev.warden.store.JobRow;
+import dev.warden.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The worker's {@link JobContext}: each capability checks the job's policy, charges its budgets
+ * and records what happened, in that order, before touching anything.
+ */
+final class GovernedJobContext implements JobContext {
+    private final JobRow job;
+    private final JsonNode payload;
+    private final Policy policy;
+    private final BudgetMeter meter;
+    private final Store store;
+    private final Ledger ledger;
+    private final Path artifactsDir;
+    private final Clock clock;
+    private final AtomicReference<JobFailure> stop;
+
+    GovernedJobContext(JobRow job, JsonNode spec, Store store, Ledger ledger, Path artifactsDir, Clock clock,
+                       AtomicReference<JobFailure> stop) {
+        this.job = job;
+        this.payload = spec.path("payload");
+        this.policy = Policy.fromJson(spec.get("policy"));
+        this.meter = new BudgetMeter(Budgets.fromJson(spec.get("budgets")), clock);
+        this.store = store;
+        this.ledger = ledger;
+        this.artifactsDir = artifactsDir;
+        this.clock = clock;
+        this.stop = stop;
+    }
+
+    BudgetMeter meter() {
+        return meter;
+    }
+
+    @Override
+    public String jobId() {
+        return job.id();
+    }
+
+    @Override
+    public int attempt() {
+        return job.attempts();
+    }
+
+    @Override
+    public JsonNode payload() {
+        return payload;
+    }
+
+    @Override
+    public Policy policy() {
+        return policy;
+    }
+
+    @Override
+    public Budgets budgets() {
+        return meter.budgets();
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+
+    @Override
+    public void checkpoint() {
+        JobFailure s = stop.get();
+        if (s != null) {
+            throw s;
+        }
+        if (meter.wallTimeExceeded()) {
+            throw budgetExceeded("wall_time_s", "wall time budget of " + meter.budgets().wallTimeS() + " s spent");
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new JobFailure.Stop("interrupted", "the attempt was interrupted");
+        }
+    }
+
+    // ------------------------------------------------------------------ governed file access
+
+    @Override
+    public FileListing listFiles(Path root, int maxFiles) {
+        checkpoint();
+        Path real = requireInside(root, policy.readPaths(), "fs.list", "paths.read");
+        List<Path> files = new ArrayList<>();
+        int[] symlinks = {0};
+        boolean[] truncated = {false};
+        try {
+            Files.walkFileTree(real, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    checkpoint();
+                    return dir.getFileName() != null && dir.getFileName().toString().equals(".git") && !dir.equals(real)
+                            ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (attrs.isSymbolicLink()) {
+                        symlinks[0]++;
+                        return FileVisitResult.CONTINUE;
+                    }
+                    if (!attrs.isRegularFile()) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    if (files.size() >= maxFiles) {
+                        truncated[0] = true;
+                        return FileVisitResult.TERMINATE;
+                    }
+                    files.add(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        files.sort(null);
+        ObjectNode d = Json.object().put("root", real.toString()).put("files", files.size())
+                .put("skipped_symlinks", symlinks[0]).put("truncated", truncated[0]);
+        event("fs.listed", d);
+        return new FileListing(List.copyOf(files), symlinks[0], truncated[0]);
+    }
+
+    @Override
+    public byte[] readFile(Path file, int maxBytes) {
+        checkpoint();
+        Path real = requireInside(file, policy.readPaths(), "fs.read", "paths.read");
+        try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readNBytes(maxBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void appendFile(Path file, String text) {
+        checkpoint();
+        Path real = requireInside(file, policy.writePaths(), "fs.append", "paths.write");
+        String clean = ledger.redactor().scrub(text);
+        byte[] bytes = clean.getBytes(StandardCharsets.UTF_8);
+        charge(bytes.length);
+        try {
+            Files.write(real, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public ArtifactWriter openArtifact(String name) {
+        checkpoint();
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}") || name.contains("..")) {
+            throw JobFailure.permanent("bad_artifact_name", "artifact name '" + name
+                    + "' must be a plain file name (letters, digits, . _ -)");
+        }
+        try {
+            Files.createDirectories(artifactsDir);
+            Path target = artifactsDir.resolve(name);
+            Writer w = Files.newBufferedWriter(target, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            return new ArtifactWriter() {
+                long written;
+
+                @Override
+                public void write(String text) {
+                    String clean = ledger.redactor().scrub(text);
+                    int n = clean.getBytes(StandardCharsets.UTF_8).length;
+                    charge(n);
+                    written += n;
+                    try {
+                        w.write(clean);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+
+                @Override
+                public void close() {
+                    try {
+                        w.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    event("artifact.written", Json.object().put("name", name).put("bytes", written));
+                }
+            };
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void event(String event, ObjectNode details) {
+        ledger.record(store, EventDraft.info(event, job.kind(), job.id(), job.leaseOwner(), details));
+    }
+
+    // ------------------------------------------------------------------ the chain's checks
+
+    private Path requireInside(Path p, List<String> roots, String act, String rule) {
+        Path real = PathRules.resolve(p);
+        if (!PathRules.isInsideAny(real, roots)) {
+            throw deny(act, p.toString(), rule + " does not include it (resolved to " + real + ")");
+        }
+        return real;
+    }
+
+    private JobFailure deny(String act, String target, String reason) {
+        ObjectNode d = Json.object().put("act", act).put("target", target).put("reason", reason);
+        ledger.record(store, EventDraft.warn("policy.denied", "policy", job.id(), job.leaseOwner(), d));
+        return JobFailure.denied(act + " " + target + ": " + reason);
+    }
+
+    private void charge(long bytes) {
+        String crossed = meter.chargeOutput(bytes);
+        if (crossed != null) {
+            throw budgetExceeded(crossed, "output budget of " + meter.budgets().outputBytes() + " bytes would be exceeded");
+        }
+    }
+
+    private JobFailure budgetExceeded(String which, String message) {
+        ObjectNode d = Json.object().put("budget", which).put("message", message)
+                .put("output_bytes", meter.outputBytes()).put("elapsed_ms", meter.elapsedMillis());
+        ledger.record(store, EventDraft.warn("budget.exceeded", "policy", job.id(), job.leaseOwner(), d));
+        return JobFailure.budgetExceeded(which, message);
+    }
+}

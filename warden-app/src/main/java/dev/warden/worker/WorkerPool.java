@@ -1,0 +1,396 @@
+package dev.warden.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.common.Json;
+import dev.warden.job.JobFailure;
+import dev.warden.job.JobKind;
+import dev.warden.job.KindRegistry;
+import dev.warden.ledger.EventDraft;
+import dev.warden.queue.ClaimResult;
+import dev.warden.queue.Outcome;
+import dev.warden.queue.Queue;
+import dev.warden.store.JobRow;
+import dev.warden.store.Tx.LeaseView;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Claims jobs under a lease and runs each on a virtual thread through a {@link GovernedJobContext}.
+ * A control loop heartbeats the leases, applies cancellations, the kill switch and wall-time
+ * budgets, and reaps leases that other (dead) workers left behind.
+ */
+public final class WorkerPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final Queue queue;
+    private final KindRegistry kinds;
+    private final Evidence evidence;
+    private final WorkerSettings settings;
+    private final String owner;
+    private final Clock clock;
+    private final Semaphore permits;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Object wake = new Object();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final Completer completer;
+    private volatile long lastHeartbeatOk;
+    private volatile long lastReap;
+    private Thread poller;
+    private Thread control;
+
+    /** One attempt in progress. {@code stop} is set once, by whoever decides it must end. */
+    private static final class Running {
+        final JobRow job;
+        final AtomicReference<JobFailure> stop = new AtomicReference<>();
+        final AtomicBoolean settled = new AtomicBoolean();
+        volatile Thread thread;
+        volatile long stopRequestedAt;
+        volatile long deadline;
+        final long startedAt;
+
+        Running(JobRow job, long startedAt) {
+            this.job = job;
+            this.startedAt = startedAt;
+        }
+    }
+
+    public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner) {
+        this.queue = queue;
+        this.kinds = kinds;
+        this.evidence = evidence;
+        this.settings = settings;
+        this.owner = owner;
+        this.clock = queue.clock();
+        this.permits = new Semaphore(settings.concurrency());
+        this.completer = new Completer(queue, "warden-completer");
+        this.lastHeartbeatOk = clock.millis();
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    public void start() {
+        poller = Thread.ofPlatform().daemon().name("warden-claims").start(this::pollLoop);
+        control = Thread.ofPlatform().daemon().name("warden-control").start(this::controlLoop);
+    }
+
+    /** Signals the claim loop that work may be waiting (after a local enqueue). */
+    public void wakeUp() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ claiming
+
+    private void pollLoop() {
+        while (!stopping.get()) {
+            try {
+                if (!permits.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+                    continue;
+                }
+                int got = 1 + drainPermits(settings.claimBatch() - 1);
+                if (stopping.get()) {
+                    permits.release(got);
+                    break;
+                }
+                int claimed = claimAndStart(got);
+                permits.release(got - claimed);
+                if (claimed < got) {
+                    idle();
+                }
+            } catch (InterruptedException e) {
+                if (stopping.get()) {
+                    break;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("claim failed, retrying: {}", e.getMessage());
+                sleepQuietly(1000);
+            }
+        }
+    }
+
+    private int drainPermits(int max) {
+        int n = 0;
+        while (n < max && permits.tryAcquire()) {
+            n++;
+        }
+        return n;
+    }
+
+    private void idle() throws InterruptedException {
+        synchronized (wake) {
+            wake.wait(settings.pollInterval().toMillis());
+        }
+    }
+
+    private int claimAndStart(int max) {
+        ClaimResult r = queue.claim(owner, max);
+        if (r instanceof ClaimResult.Claimed c) {
+            for (JobRow job : c.jobs()) {
+                start(job);
+            }
+            return c.jobs().size();
+        }
+        return 0;
+    }
+
+    private void start(JobRow job) {
+        Running rj = new Running(job, clock.millis());
+        running.put(job.id(), rj);
+        rj.thread = Thread.ofVirtual().name("job-" + job.id()).start(() -> runAttempt(rj));
+    }
+
+    /**
+     * Claims and runs jobs until none is due, then returns the number run. For {@code worker --once}
+     * and tests; the control loop must not be running.
+     */
+    public int drainOnce() {
+        int total = 0;
+        while (!stopping.get()) {
+            int free = permits.availablePermits();
+            if (free == 0) {
+                sleepQuietly(5);
+                controlTick();
+                continue;
+            }
+            permits.acquireUninterruptibly(free);
+            int claimed = claimAndStart(free);
+            permits.release(free - claimed);
+            total += claimed;
+            if (claimed == 0) {
+                if (running.isEmpty()) {
+                    break;
+                }
+                sleepQuietly(5);
+                controlTick();
+            }
+        }
+        return total;
+    }
+
+    // ------------------------------------------------------------------ running one attempt
+
+    private void runAttempt(Running rj) {
+        JobRow job = rj.job;
+        long t0 = clock.millis();
+        Outcome outcome;
+        try {
+            JsonNode spec = Json.parse(job.spec());
+            JobKind kind = kinds.find(job.kind()).orElseThrow(() ->
+                    JobFailure.permanent("unknown_kind", "kind '" + job.kind() + "' is not registered on worker " + owner));
+            GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
+                    evidence.artifacts(job.id()), clock, rj.stop);
+            rj.deadline = ctx.meter().deadlineMillis();
+            JsonNode result = kind.run(ctx);
+            ctx.checkpoint();
+            outcome = new Outcome.Succeeded(job, result == null ? Json.object() : result, clock.millis() - t0);
+        } catch (JobFailure f) {
+            outcome = toOutcome(rj, f, clock.millis() - t0);
+        } catch (Exception | StackOverflowError e) {
+            JobFailure stop = rj.stop.get();
+            outcome = stop != null ? toOutcome(rj, stop, clock.millis() - t0)
+                    : new Outcome.Failed(job, "error", e.getClass().getSimpleName() + ": " + e.getMessage(), true,
+                    clock.millis() - t0);
+        }
+        settle(rj, outcome);
+    }
+
+    private Outcome toOutcome(Running rj, JobFailure f, long durationMs) {
+        JobFailure stop = rj.stop.get();
+        JobFailure effective = stop != null ? stop : f;
+        if (effective instanceof JobFailure.Stop s) {
+            return switch (s.code()) {
+                case "shutdown" -> new Outcome.Released(rj.job, durationMs);
+                case "lease_lost" -> null;
+                default -> new Outcome.Cancelled(rj.job, s.code(), s.getMessage(), durationMs);
+            };
+        }
+        return new Outcome.Failed(rj.job, effective.code(), effective.getMessage(), effective.retryable(), durationMs);
+    }
+
+    /** Records the outcome exactly once (the job thread or, for a stuck job, the control loop). */
+    private void settle(Running rj, Outcome outcome) {
+        if (!rj.settled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (outcome != null) {
+                Optional<JobRow> written = completer.submit(outcome).join();
+                written.ifPresent(row -> {
+                    try {
+                        evidence.materialize(row);
+                    } catch (RuntimeException e) {
+                        LOG.warn("evidence for {} not written: {}", row.id(), e.getMessage());
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("outcome of {} not recorded ({}); its lease will expire and it will be recovered",
+                    rj.job.id(), e.getMessage());
+        } finally {
+            running.remove(rj.job.id());
+            permits.release();
+            wakeUp();
+        }
+    }
+
+    // ------------------------------------------------------------------ control: leases, cancellation, kill switch
+
+    private void controlLoop() {
+        while (!stopping.get()) {
+            try {
+                controlTick();
+            } catch (RuntimeException e) {
+                LOG.warn("control tick failed: {}", e.getMessage());
+            }
+            sleepQuietly(settings.tick().toMillis());
+        }
+    }
+
+    void controlTick() {
+        long now = clock.millis();
+        boolean killed;
+        try {
+            killed = queue.killSwitch().isOn();
+        } catch (RuntimeException e) {
+            killed = queue.killSwitch().fileOn();
+        }
+        if (killed) {
+            running.values().forEach(rj -> requestStop(rj, new JobFailure.Stop("kill_switch", "kill switch is on")));
+        }
+        heartbeat(now);
+        for (Running rj : running.values()) {
+            if (rj.deadline > 0 && now > rj.deadline) {
+                JobFailure f = JobFailure.budgetExceeded("wall_time_s",
+                        "wall time budget of " + (rj.deadline - rj.startedAt) / 1000 + " s spent");
+                if (requestStop(rj, f)) {
+                    queue.ledger().record(queue.store(), EventDraft.warn("budget.exceeded", "policy", rj.job.id(), owner,
+                            Json.object().put("budget", "wall_time_s").put("elapsed_ms", now - rj.startedAt)));
+                }
+            }
+            // a handler that ignores interruption is abandoned after the grace period: its outcome is
+            // recorded now, and the fencing token discards anything it might still try to write
+            if (rj.stopRequestedAt > 0 && now - rj.stopRequestedAt > settings.stopGrace().toMillis()) {
+                Outcome o = toOutcome(rj, rj.stop.get(), now - rj.startedAt);
+                Thread.ofVirtual().start(() -> settle(rj, o));
+            }
+        }
+        if (now - lastReap >= settings.reapInterval().toMillis()) {
+            lastReap = now;
+            try {
+                int n = queue.reapExpiredLeases(owner);
+                if (n > 0) {
+                    LOG.info("recovered {} job(s) with expired leases", n);
+                    wakeUp();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("lease reaper failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void heartbeat(long now) {
+        if (running.isEmpty()) {
+            lastHeartbeatOk = now;
+            return;
+        }
+        List<LeaseView> held;
+        try {
+            held = queue.heartbeat(owner);
+            lastHeartbeatOk = now;
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat failed: {}", e.getMessage());
+            // without a heartbeat the lease cannot be trusted much longer: stop before it expires
+            if (now - lastHeartbeatOk > queue.settings().lease().toMillis() * 3 / 4) {
+                running.values().forEach(rj -> requestStop(rj,
+                        new JobFailure.Stop("lease_lost", "could not renew the lease")));
+            }
+            return;
+        }
+        Map<String, LeaseView> byId = new HashMap<>();
+        held.forEach(v -> byId.put(v.id(), v));
+        for (Running rj : running.values()) {
+            LeaseView v = byId.get(rj.job.id());
+            if (v == null || v.claims() != rj.job.claims()) {
+                if (!rj.settled.get()) {
+                    requestStop(rj, new JobFailure.Stop("lease_lost", "lease no longer held by " + owner));
+                }
+            } else if (v.cancelRequested()) {
+                requestStop(rj, new JobFailure.Stop("cancelled", "cancelled by operator"));
+            }
+        }
+    }
+
+    private boolean requestStop(Running rj, JobFailure reason) {
+        if (rj.stop.compareAndSet(null, reason)) {
+            rj.stopRequestedAt = clock.millis();
+            Thread t = rj.thread;
+            if (t != null) {
+                t.interrupt();
+            }
+            return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /**
+     * Graceful stop: no new claims; running attempts get {@code grace} to finish, then are
+     * released back to the queue (attempt not counted).
+     */
+    public void shutdown(java.time.Duration grace) {
+        if (!stopping.compareAndSet(false, true)) {
+            return;
+        }
+        wakeUp();
+        if (poller != null) {
+            poller.interrupt();
+        }
+        long until = System.nanoTime() + grace.toNanos();
+        while (!running.isEmpty() && System.nanoTime() < until) {
+            sleepQuietly(20);
+        }
+        running.values().forEach(rj -> requestStop(rj, new JobFailure.Stop("shutdown", "worker shutting down")));
+        long hard = System.nanoTime() + settings.stopGrace().toNanos();
+        while (!running.isEmpty() && System.nanoTime() < hard) {
+            sleepQuietly(20);
+        }
+        for (Running rj : running.values()) {
+            settle(rj, new Outcome.Released(rj.job, clock.millis() - rj.startedAt));
+        }
+        if (control != null) {
+            control.interrupt();
+        }
+        completer.close();
+    }
+
+    @Override
+    public void close() {
+        shutdown(java.time.Duration.ofSeconds(10));
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.warden.worker;
+
+import java.time.Duration;
+
+/**
+ * Worker tuning. {@code tick} paces heartbeats, cancellation and kill-switch checks (a running job
+ * is stopped within a tick plus {@code stopGrace}); {@code pollInterval} is the idle claim interval.
+ */
+public record WorkerSettings(int concurrency, int claimBatch, Duration pollInterval, Duration tick, Duration stopGrace,
+                             Duration reapInterval) {
+    public static WorkerSettings defaults(int concurrency) {
+        return new WorkerSettings(concurrency, Math.max(1, Math.min(concurrency, 64)), Duration.ofMillis(200),
+                Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    }
+}
