@@ -1,13 +1,13 @@
 package dev.warden.store;
 
 /** The few SQL differences between the engines; everything else is shared in {@link JdbcTx}. */
-public record Dialect(String name, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
+public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
                       String upsertHeadSql) {
 
-    public static final Dialect SQLITE = new Dialect("sqlite", "", "",
+    public static final Dialect SQLITE = new Dialect("sqlite", "BEGIN IMMEDIATE", "", "",
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
 
-    public static final Dialect POSTGRES = new Dialect("postgresql", " FOR UPDATE SKIP LOCKED", " FOR UPDATE",
+    public static final Dialect POSTGRES = new Dialect("postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED", " FOR UPDATE",
             SQLITE.upsertSettingSql, SQLITE.upsertHeadSql);
 }

@@ -21,6 +21,45 @@ public final class JdbcStoreSupport {
         }
     }
 
+    /**
+     * Runs {@code work} between explicit {@code begin} and COMMIT statements on a connection in
+     * auto-commit mode (SQLite: the driver would otherwise keep a transaction, and with it a lock,
+     * open between units of work).
+     */
+    public static <T> T inExplicitTransaction(Connection c, Dialect dialect, String begin, Store.Work<T> work) {
+        exec(c, begin);
+        try {
+            T result = work.run(new JdbcTx(c, dialect));
+            exec(c, "COMMIT");
+            return result;
+        } catch (RuntimeException e) {
+            explicitRollback(c, e);
+            throw e;
+        } catch (Exception e) {
+            explicitRollback(c, e);
+            throw new StoreException(e);
+        }
+    }
+
+    private static void exec(Connection c, String sql) {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    private static void explicitRollback(Connection c, Exception cause) {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute("ROLLBACK");
+        } catch (SQLException r) {
+            // no transaction open (the failure was in BEGIN or COMMIT already ended it)
+            if (!String.valueOf(r.getMessage()).contains("no transaction")) {
+                cause.addSuppressed(r);
+            }
+        }
+    }
+
     private static void rollback(Connection c, Exception cause) {
         try {
             c.rollback();

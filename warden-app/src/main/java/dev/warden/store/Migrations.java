@@ -21,20 +21,19 @@ final class Migrations {
 
     private Migrations() {}
 
+    /** Applies pending migrations on a connection in auto-commit mode, each in an explicit write transaction. */
     static int apply(Connection c, Dialect dialect) throws SQLException {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
         int applied = 0;
-        try {
-            try (Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-            }
-            c.commit();
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+        }
+        {
             for (int i = 0; i < NAMES.length; i++) {
                 int version = i + 1;
+                exec(c, dialect.beginWriteSql());
                 try {
                     if (isApplied(c, version)) {
-                        c.commit();
+                        exec(c, "COMMIT");
                         continue;
                     }
                     for (String stmt : statements(load(dialect.name(), NAMES[i]))) {
@@ -48,17 +47,21 @@ final class Migrations {
                         ps.setLong(3, System.currentTimeMillis());
                         ps.executeUpdate();
                     }
-                    c.commit();
+                    exec(c, "COMMIT");
                     applied++;
-                } catch (SQLException e) {
-                    c.rollback();
+                } catch (SQLException | RuntimeException e) {
+                    exec(c, "ROLLBACK");
                     throw e;
                 }
             }
-        } finally {
-            c.setAutoCommit(auto);
         }
         return applied;
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
     }
 
     private static boolean isApplied(Connection c, int version) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.warden.store.sqlite;
 
+import dev.warden.store.Dialect;
 import dev.warden.store.JdbcStoreSupport;
 import dev.warden.store.Store;
 import dev.warden.store.StoreException;
@@ -17,7 +18,7 @@ import org.sqlite.SQLiteConfig;
 /**
  * The embedded store: one SQLite file in WAL mode. SQLite allows one writer at a time, so this
  * process funnels its writes through one connection (transactions begin IMMEDIATE, so writers
- * in other processes queue on the busy timeout instead of failing); reads use a small pool and
+ * in other processes queue on the busy timeout instead of deadlocking on a lock upgrade); reads use a small pool and
  * see consistent snapshots while a write is in progress.
  */
 public final class SqliteStore implements Store {
@@ -39,7 +40,7 @@ public final class SqliteStore implements Store {
             if (!existed) {
                 restrictPermissions();
             }
-            JdbcStoreSupport.migrate(writer, dev.warden.store.Dialect.SQLITE);
+            JdbcStoreSupport.migrate(writer, Dialect.SQLITE);
             for (int i = 0; i < READERS; i++) {
                 readers.add(open(true));
             }
@@ -61,18 +62,17 @@ public final class SqliteStore implements Store {
         cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
         cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         cfg.setBusyTimeout(60_000);
-        cfg.setTransactionMode(readOnly ? SQLiteConfig.TransactionMode.DEFERRED : SQLiteConfig.TransactionMode.IMMEDIATE);
         cfg.setTempStore(SQLiteConfig.TempStore.MEMORY);
-        Connection c = cfg.createConnection(url);
-        c.setAutoCommit(false);
-        return c;
+        // auto-commit mode with explicit BEGIN/COMMIT: the driver must not hold a transaction open
+        // between units of work, or other processes would find the database locked
+        return cfg.createConnection(url);
     }
 
     @Override
     public <T> T write(Work<T> work) {
         writeLock.lock();
         try {
-            return JdbcStoreSupport.inTransaction(writer, dev.warden.store.Dialect.SQLITE, work);
+            return JdbcStoreSupport.inExplicitTransaction(writer, Dialect.SQLITE, "BEGIN IMMEDIATE", work);
         } finally {
             writeLock.unlock();
         }
@@ -88,7 +88,7 @@ public final class SqliteStore implements Store {
             throw new StoreException("interrupted while waiting for a read connection", e);
         }
         try {
-            return JdbcStoreSupport.inTransaction(c, dev.warden.store.Dialect.SQLITE, work);
+            return JdbcStoreSupport.inExplicitTransaction(c, Dialect.SQLITE, "BEGIN", work);
         } finally {
             readers.add(c);
         }
