@@ -1,0 +1,288 @@
+package dev.warden.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.app.WardenApp;
+import dev.warden.common.ErrorCode;
+import dev.warden.common.Json;
+import dev.warden.common.WardenException;
+import dev.warden.job.JobState;
+import dev.warden.ledger.Ledger;
+import dev.warden.store.JobRow;
+import dev.warden.testing.MutableClock;
+import dev.warden.testing.TestWarden;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QueueTest {
+    @TempDir
+    Path dir;
+
+    MutableClock clock = MutableClock.at("2026-11-22T01:00:00Z");
+    WardenApp app;
+    Queue queue;
+
+    @BeforeEach
+    void open() {
+        app = TestWarden.open(dir, clock, """
+                slots: {gpu: 1}
+                worker: {lease_s: 30}
+                queue: {backoff_base_ms: 1000, backoff_max_ms: 60000}
+                """);
+        queue = app.queue();
+    }
+
+    @AfterEach
+    void close() {
+        assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).as("ledger verifies after every test").isTrue();
+        app.close();
+    }
+
+    private JobRow enqueue(ObjectNode spec) {
+        return queue.enqueue(app.parser().parse(spec), "test").job();
+    }
+
+    private List<JobRow> claim(String owner, int n) {
+        return switch (queue.claim(owner, n)) {
+            case ClaimResult.Claimed c -> c.jobs();
+            case ClaimResult.Empty e -> List.of();
+            case ClaimResult.KillSwitchOn k -> throw new AssertionError("kill switch unexpectedly on");
+        };
+    }
+
+    private JobRow succeed(JobRow claimed) {
+        return queue.complete(List.of(new Outcome.Succeeded(claimed, Json.object().put("ok", true), 5))).get(0).orElseThrow();
+    }
+
+    @Test
+    void claimsHighestPriorityFirstThenOldest() {
+        JobRow low = enqueue(TestWarden.noop().put("priority", -1));
+        JobRow first = enqueue(TestWarden.noop());
+        clock.advance(Duration.ofMillis(1));
+        JobRow second = enqueue(TestWarden.noop());
+        JobRow high = enqueue(TestWarden.noop().put("priority", 10));
+
+        List<JobRow> got = claim("w1", 10);
+
+        assertThat(got).extracting(JobRow::id).containsExactly(high.id(), first.id(), second.id(), low.id());
+        assertThat(got).allSatisfy(r -> {
+            assertThat(r.state()).isEqualTo(JobState.running);
+            assertThat(r.attempts()).isEqualTo(1);
+            assertThat(r.leaseOwner()).isEqualTo("w1");
+            assertThat(r.leaseExpiresAt()).isEqualTo(clock.millis() + 30_000);
+        });
+    }
+
+    @Test
+    void jobIsNotClaimedBeforeRunAfter() {
+        enqueue(TestWarden.noop().put("run_after", "2026-11-22T01:05:00Z"));
+        assertThat(claim("w1", 5)).isEmpty();
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(claim("w1", 5)).hasSize(1);
+    }
+
+    @Test
+    void idempotencyKeyReturnsTheFirstJob() {
+        Queue.Enqueued a = queue.enqueue(app.parser().parse(TestWarden.noop().put("idempotency_key", "k1")), "t");
+        Queue.Enqueued b = queue.enqueue(app.parser().parse(TestWarden.noop().put("idempotency_key", "k1").put("priority", 5)), "t");
+        assertThat(a.created()).isTrue();
+        assertThat(b.created()).isFalse();
+        assertThat(b.job().id()).isEqualTo(a.job().id());
+        assertThat(queue.list(dev.warden.store.Tx.JobFilter.all(10))).hasSize(1);
+    }
+
+    @Test
+    void retryableFailureBacksOffExponentiallyThenGoesDead() {
+        JobRow job = enqueue(TestWarden.noop().put("max_attempts", 3));
+        long[] delays = new long[2];
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            JobRow c = claim("w1", 1).get(0);
+            assertThat(c.attempts()).isEqualTo(attempt);
+            JobRow after = queue.complete(List.of(new Outcome.Failed(c, "transient", "boom", true, 1))).get(0).orElseThrow();
+            if (attempt < 3) {
+                assertThat(after.state()).isEqualTo(JobState.queued);
+                long delay = after.runAfter() - clock.millis();
+                delays[attempt - 1] = delay;
+                long cap = 1000L << (attempt - 1);
+                assertThat(delay).as("attempt %d delay within equal-jitter bounds", attempt).isBetween(cap / 2, cap);
+                assertThat(claim("w1", 1)).as("not claimable during backoff").isEmpty();
+                clock.advance(Duration.ofMillis(delay));
+            } else {
+                assertThat(after.state()).isEqualTo(JobState.dead);
+                assertThat(after.errorCode()).isEqualTo("transient");
+            }
+        }
+        assertThat(queue.get(job.id()).state()).isEqualTo(JobState.dead);
+    }
+
+    @Test
+    void nonRetryableFailureIsTerminal() {
+        enqueue(TestWarden.noop());
+        JobRow c = claim("w1", 1).get(0);
+        JobRow after = queue.complete(List.of(new Outcome.Failed(c, "policy_denied", "no", false, 1))).get(0).orElseThrow();
+        assertThat(after.state()).isEqualTo(JobState.failed);
+        assertThat(after.finishedAt()).isEqualTo(clock.millis());
+        assertThat(claim("w1", 1)).isEmpty();
+    }
+
+    @Test
+    void expiredLeaseIsRecoveredOnceAndCountsTheAttempt() {
+        JobRow job = enqueue(TestWarden.noop().put("retry_on_lease_loss", true));
+        claim("dead-worker", 1);
+        clock.advance(Duration.ofSeconds(29));
+        assertThat(queue.reapExpiredLeases("reaper")).as("lease still valid").isZero();
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(queue.reapExpiredLeases("reaper")).isEqualTo(1);
+        assertThat(queue.reapExpiredLeases("reaper")).as("recovered once only").isZero();
+        JobRow r = queue.get(job.id());
+        assertThat(r.state()).isEqualTo(JobState.queued);
+        assertThat(r.attempts()).isEqualTo(1);
+        assertThat(r.errorCode()).isEqualTo("lease_lost");
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(claim("w2", 1)).singleElement().satisfies(c -> assertThat(c.attempts()).isEqualTo(2));
+    }
+
+    @Test
+    void expiredLeaseWithoutRetryIsLeftFailedForAHuman() {
+        JobRow job = enqueue(TestWarden.noop().put("retry_on_lease_loss", false));
+        claim("dead-worker", 1);
+        clock.advance(Duration.ofSeconds(31));
+        queue.reapExpiredLeases("reaper");
+        JobRow r = queue.get(job.id());
+        assertThat(r.state()).isEqualTo(JobState.failed);
+        assertThat(r.errorCode()).isEqualTo("lease_lost");
+    }
+
+    @Test
+    void staleWorkerCannotFinishAnAttemptItLost() {
+        enqueue(TestWarden.noop());
+        JobRow mine = claim("slow", 1).get(0);
+        clock.advance(Duration.ofSeconds(31));
+        queue.reapExpiredLeases("reaper");
+        clock.advance(Duration.ofMinutes(1));
+        JobRow theirs = claim("fast", 1).get(0);
+
+        assertThat(queue.complete(List.of(new Outcome.Succeeded(mine, Json.object(), 1))).get(0))
+                .as("fenced out: the claim token changed").isEmpty();
+        assertThat(succeed(theirs).state()).isEqualTo(JobState.succeeded);
+    }
+
+    @Test
+    void heartbeatKeepsTheLeaseAliveAndReportsCancellation() {
+        JobRow job = enqueue(TestWarden.noop());
+        claim("w1", 1);
+        for (int i = 0; i < 5; i++) {
+            clock.advance(Duration.ofSeconds(20));
+            assertThat(queue.heartbeat("w1")).singleElement().satisfies(v -> assertThat(v.cancelRequested()).isFalse());
+            assertThat(queue.reapExpiredLeases("reaper")).isZero();
+        }
+        queue.cancel(job.id(), "operator");
+        assertThat(queue.heartbeat("w1")).singleElement().satisfies(v -> assertThat(v.cancelRequested()).isTrue());
+    }
+
+    @Test
+    void slotCapacityHoldsAtClaimTime() {
+        for (int i = 0; i < 3; i++) {
+            ObjectNode s = TestWarden.noop();
+            ((ObjectNode) s.get("budgets")).put("slot", "gpu");
+            enqueue(s);
+        }
+        JobRow free = enqueue(TestWarden.noop());
+        List<JobRow> first = claim("w1", 10);
+        assertThat(first).hasSize(2).extracting(JobRow::slot).containsExactlyInAnyOrder("gpu", null);
+        assertThat(first).extracting(JobRow::id).contains(free.id());
+        assertThat(claim("w2", 10)).as("gpu slot full").isEmpty();
+        succeed(first.stream().filter(r -> "gpu".equals(r.slot())).findFirst().orElseThrow());
+        assertThat(claim("w2", 10)).hasSize(1);
+    }
+
+    @Test
+    void unconfiguredSlotIsDeniedAtEnqueue() {
+        ObjectNode s = TestWarden.noop();
+        ((ObjectNode) s.get("budgets")).put("slot", "tpu");
+        assertThatThrownBy(() -> enqueue(s)).isInstanceOf(WardenException.class)
+                .satisfies(e -> assertThat(((WardenException) e).code()).isEqualTo(ErrorCode.POLICY_DENIED))
+                .hasMessageContaining("budgets.slot: slot 'tpu' has no capacity");
+    }
+
+    @Test
+    void killSwitchFlagAndFileEachStopClaims() throws Exception {
+        enqueue(TestWarden.noop());
+        app.killSwitch().set(true, "operator");
+        assertThat(queue.claim("w1", 1)).isInstanceOf(ClaimResult.KillSwitchOn.class);
+        app.killSwitch().set(false, "operator");
+        Files.writeString(dir.resolve("KILL_SWITCH"), "");
+        assertThat(queue.claim("w1", 1)).isInstanceOf(ClaimResult.KillSwitchOn.class);
+        assertThat(app.killSwitch().isOn()).isTrue();
+        Files.delete(dir.resolve("KILL_SWITCH"));
+        assertThat(queue.claim("w1", 1)).isInstanceOf(ClaimResult.Claimed.class);
+    }
+
+    @Test
+    void cancelAndOperatorRetry() {
+        JobRow queued = enqueue(TestWarden.noop());
+        assertThat(queue.cancel(queued.id(), "op").state()).isEqualTo(JobState.cancelled);
+        assertThatThrownBy(() -> queue.cancel(queued.id(), "op")).hasMessageContaining("already cancelled");
+        JobRow again = queue.retry(queued.id(), "op");
+        assertThat(again.state()).isEqualTo(JobState.queued);
+        assertThat(again.attempts()).isZero();
+        JobRow running = claim("w1", 1).get(0);
+        assertThatThrownBy(() -> queue.retry(running.id(), "op")).hasMessageContaining("only failed, dead or cancelled");
+        assertThat(queue.cancel(running.id(), "op").cancelRequested()).isTrue();
+        assertThatThrownBy(() -> queue.cancel("job-nope", "op")).isInstanceOf(WardenException.class)
+                .satisfies(e -> assertThat(((WardenException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));
+    }
+
+    @Test
+    void concurrentClaimersOnSeparateConnectionsNeverShareAJob() throws Exception {
+        List<dev.warden.job.JobSpec> specs = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            specs.add(app.parser().parse(TestWarden.noop()));
+        }
+        queue.enqueueAll(specs, "test");
+        // a second app on the same SQLite file: its own connections, its own process-level write lock
+        try (WardenApp other = TestWarden.open(dir, clock, null)) {
+            Set<String> seen = ConcurrentHashMap.newKeySet();
+            AtomicInteger dupes = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Queue q = t % 2 == 0 ? queue : other.queue();
+                String owner = "w" + t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    while (true) {
+                        List<JobRow> got = q.claim(owner, 7) instanceof ClaimResult.Claimed c ? c.jobs() : List.of();
+                        if (got.isEmpty()) {
+                            return;
+                        }
+                        got.forEach(r -> {
+                            if (!seen.add(r.id())) {
+                                dupes.incrementAndGet();
+                            }
+                        });
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(dupes.get()).isZero();
+            assertThat(seen).hasSize(400);
+            assertThat(new HashSet<>(queue.list(new dev.warden.store.Tx.JobFilter(JobState.running, null, 1000, 0))))
+                    .hasSize(400);
+        }
+    }
+}
