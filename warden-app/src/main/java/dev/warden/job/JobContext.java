@@ -30,6 +30,9 @@ public interface JobContext {
     /** Throws if the job was cancelled or its wall-time budget is spent: call it in loops. */
     void checkpoint();
 
+    /** Checks that {@code repo} is inside the job's policy {@code repos} (after resolving symlinks); returns its real path. */
+    Path requireRepo(Path repo);
+
     /** Regular files under {@code root} (which must be readable by policy), not following symlinks, skipping {@code .git}. */
     FileListing listFiles(Path root, int maxFiles);
 

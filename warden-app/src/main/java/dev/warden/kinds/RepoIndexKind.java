@@ -75,11 +75,8 @@ public final class RepoIndexKind implements JobKind {
         List<Pattern> patterns = new ArrayList<>();
         p.get("patterns").forEach(x -> patterns.add(Pattern.compile(x.asText())));
 
-        if (!PathRules.isInsideAny(repo, ctx.policy().repos())) {
-            throw dev.warden.job.JobFailure.denied("repo " + repo + " is not in the job's policy repos");
-        }
-        JobContext.FileListing listing = ctx.listFiles(repo, maxFiles);
-        Path root = PathRules.resolve(repo);
+        Path root = ctx.requireRepo(repo);
+        JobContext.FileListing listing = ctx.listFiles(root, maxFiles);
         int indexed = 0;
         int skippedBinary = 0;
         int skippedLarge = 0;

@@ -109,6 +109,12 @@ final class GovernedJobContext implements JobContext {
     // ------------------------------------------------------------------ governed file access
 
     @Override
+    public Path requireRepo(Path repo) {
+        checkpoint();
+        return requireInside(repo, policy.repos(), "repo.open", "repos");
+    }
+
+    @Override
     public FileListing listFiles(Path root, int maxFiles) {
         checkpoint();
         Path real = requireInside(root, policy.readPaths(), "fs.list", "paths.read");

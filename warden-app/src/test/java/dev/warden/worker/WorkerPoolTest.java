@@ -1,0 +1,229 @@
+package dev.warden.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.app.WardenApp;
+import dev.warden.common.Json;
+import dev.warden.job.JobState;
+import dev.warden.ledger.Ledger;
+import dev.warden.store.JobRow;
+import dev.warden.testing.TestWarden;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The worker pool end to end on a real SQLite store, real files and real threads. */
+class WorkerPoolTest {
+    static final String SECRET = "sk-planted-SECRET-4f9a1c2e7b";
+
+    @TempDir
+    Path dir;
+
+    @TempDir
+    Path repo;
+
+    WardenApp app;
+    WorkerPool pool;
+
+    @BeforeEach
+    void open() throws Exception {
+        Files.writeString(dir.resolve("secret.key"), SECRET + "\n");
+        String cfg = """
+                worker: {tick_ms: 100, poll_ms: 20, lease_s: 10}
+                secrets: {files: [%s]}
+                policy:
+                  paths: {read: [%s, %s], write: [%s]}
+                  repos: [%s]
+                """.formatted(dir.resolve("secret.key"), repo, dir, dir, repo);
+        app = TestWarden.open(dir.resolve("data"), Clock.systemUTC(), cfg);
+        pool = app.newWorkerPool(4);
+        pool.start();
+    }
+
+    @AfterEach
+    void close() {
+        pool.shutdown(Duration.ofSeconds(2));
+        assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
+        app.close();
+    }
+
+    private JobRow enqueue(ObjectNode spec) {
+        JobRow r = app.queue().enqueue(app.parser().parse(spec), "test").job();
+        pool.wakeUp();
+        return r;
+    }
+
+    private JobRow awaitTerminal(String id) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> app.queue().get(id).state().isTerminal());
+        return app.queue().get(id);
+    }
+
+    private ObjectNode repoIndex(String... patterns) {
+        ObjectNode s = Json.object().put("kind", "repo_index");
+        ObjectNode p = s.putObject("payload").put("repo", repo.toString());
+        for (String pat : patterns) {
+            p.withArray("patterns").add(pat);
+        }
+        ObjectNode pol = s.putObject("policy");
+        pol.putObject("paths").putArray("read").add(repo.toString());
+        pol.putArray("repos").add(repo.toString());
+        s.putObject("budgets").put("wall_time_s", 30).put("tool_calls", 0).put("output_bytes", 1_000_000);
+        return s;
+    }
+
+    @Test
+    void repoIndexIndexesTextFilesAndSkipsGitBinariesAndSymlinks() throws Exception {
+        Files.createDirectories(repo.resolve("src/deep"));
+        Files.writeString(repo.resolve("src/a.py"), "x = 1\n# TODO: fix\nprint('FIXME later')\n");
+        Files.writeString(repo.resolve("src/deep/b.md"), "nothing here\nTODO twice TODO\n");
+        Files.createDirectories(repo.resolve(".git"));
+        Files.writeString(repo.resolve(".git/HEAD"), "TODO in git must be skipped\n");
+        Files.write(repo.resolve("blob.bin"), new byte[] {'T', 'O', 'D', 'O', 0, 1, 2});
+        Path outside = Files.createTempFile("outside", ".txt");
+        Files.writeString(outside, "TODO outside the repo\n");
+        Files.createSymbolicLink(repo.resolve("escape.txt"), outside);
+
+        JobRow done = awaitTerminal(enqueue(repoIndex("TODO", "FIX\\w+")).id());
+
+        assertThat(done.state()).isEqualTo(JobState.succeeded);
+        JsonNode result = Json.parse(done.result());
+        assertThat(result.path("files_considered").asInt()).isEqualTo(3);
+        assertThat(result.path("files_indexed").asInt()).isEqualTo(2);
+        assertThat(result.path("skipped_binary").asInt()).isEqualTo(1);
+        assertThat(result.path("skipped_symlinks").asInt()).isEqualTo(1);
+        assertThat(result.path("matches").asInt()).isEqualTo(3);
+        List<String> lines = Files.readAllLines(app.evidence().artifacts(done.id()).resolve("index.jsonl"));
+        assertThat(lines).hasSize(3);
+        assertThat(lines).anySatisfy(l -> assertThat(Json.parse(l).path("path").asText()).isEqualTo("src/a.py"));
+        assertThat(String.join("\n", lines)).doesNotContain("outside the repo", "in git");
+        Path ev = app.evidence().dir(done.id());
+        assertThat(ev.resolve("events.jsonl")).exists();
+        assertThat(Files.readString(ev.resolve("summary.md"))).contains("succeeded", "index.jsonl", "\"matches\" : 3");
+        assertThat(Files.readAllLines(ev.resolve("events.jsonl"))).extracting(l -> Json.parse(l).path("event").asText())
+                .containsSubsequence("job.enqueued", "job.claimed", "fs.listed", "artifact.written", "job.succeeded");
+    }
+
+    @Test
+    void outputBudgetStopsTheJobWithTheBudgetNamed() throws Exception {
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            big.append("TODO line ").append(i).append('\n');
+        }
+        Files.writeString(repo.resolve("many.txt"), big);
+        ObjectNode spec = repoIndex("TODO");
+        ((ObjectNode) spec.get("budgets")).put("output_bytes", 500);
+
+        JobRow done = awaitTerminal(enqueue(spec).id());
+
+        assertThat(done.state()).isEqualTo(JobState.failed);
+        assertThat(done.errorCode()).isEqualTo("budget_exceeded:output_bytes");
+        assertThat(Files.size(app.evidence().artifacts(done.id()).resolve("index.jsonl"))).isLessThanOrEqualTo(500);
+        assertThat(Files.readString(app.evidence().dir(done.id()).resolve("events.jsonl"))).contains("budget.exceeded");
+    }
+
+    @Test
+    void wallTimeBudgetStopsALongJob() {
+        ObjectNode spec = TestWarden.noop();
+        spec.putObject("payload").put("sleep_ms", 60_000);
+        ((ObjectNode) spec.get("budgets")).put("wall_time_s", 1);
+        JobRow done = awaitTerminal(enqueue(spec).id());
+        assertThat(done.state()).isEqualTo(JobState.failed);
+        assertThat(done.errorCode()).isEqualTo("budget_exceeded:wall_time_s");
+    }
+
+    @Test
+    void operatorCancelStopsARunningJob() {
+        ObjectNode spec = TestWarden.noop();
+        spec.putObject("payload").put("sleep_ms", 60_000);
+        JobRow job = enqueue(spec);
+        await().atMost(Duration.ofSeconds(10)).until(() -> app.queue().get(job.id()).state() == JobState.running);
+        app.queue().cancel(job.id(), "operator");
+        JobRow done = awaitTerminal(job.id());
+        assertThat(done.state()).isEqualTo(JobState.cancelled);
+        assertThat(done.errorCode()).isEqualTo("cancelled");
+    }
+
+    @Test
+    void killSwitchCancelsRunningJobsWithinFiveSecondsAndStopsClaims() throws Exception {
+        ObjectNode spec = TestWarden.noop();
+        spec.putObject("payload").put("sleep_ms", 60_000);
+        JobRow job = enqueue(spec);
+        await().atMost(Duration.ofSeconds(10)).until(() -> app.queue().get(job.id()).state() == JobState.running);
+        Files.writeString(app.dataDir().resolve("KILL_SWITCH"), "stop\n");
+        long t0 = System.nanoTime();
+        JobRow done = awaitTerminal(job.id());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(done.state()).isEqualTo(JobState.cancelled);
+        assertThat(done.errorCode()).isEqualTo("kill_switch");
+        JobRow waiting = enqueue(TestWarden.noop());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> app.queue().get(waiting.id()).state() == JobState.queued);
+        Files.delete(app.dataDir().resolve("KILL_SWITCH"));
+        pool.wakeUp();
+        assertThat(awaitTerminal(waiting.id()).state()).isEqualTo(JobState.succeeded);
+    }
+
+    @Test
+    void transientFailuresAreRetriedUntilDead() {
+        ObjectNode spec = TestWarden.noop().put("max_attempts", 2);
+        spec.putObject("payload").put("fail", "transient");
+        JobRow job = enqueue(spec);
+        // backoff is 2 s by default: the second attempt comes after it
+        JobRow done = awaitTerminal(job.id());
+        assertThat(done.state()).isEqualTo(JobState.dead);
+        assertThat(done.attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void symlinkSwappedInAfterEnqueueIsDeniedAtRunTime() throws Exception {
+        // passes the enqueue checks as a real directory, then becomes a symlink out of the allowed roots
+        Path sub = Files.createDirectories(repo.resolve("sub"));
+        Files.writeString(sub.resolve("x.txt"), "TODO\n");
+        Path elsewhere = Files.createTempDirectory("elsewhere");
+        Files.writeString(elsewhere.resolve("x.txt"), "TODO outside\n");
+        ObjectNode spec = repoIndex("TODO").put("run_after", java.time.Instant.now().plusMillis(1500).toString());
+        ((ObjectNode) spec.get("payload")).put("repo", sub.toString());
+        JobRow job = enqueue(spec);
+        Files.delete(sub.resolve("x.txt"));
+        Files.delete(sub);
+        Files.createSymbolicLink(sub, elsewhere);
+
+        JobRow done = awaitTerminal(job.id());
+
+        assertThat(done.state()).isEqualTo(JobState.failed);
+        assertThat(done.errorCode()).isEqualTo("policy_denied");
+        assertThat(done.errorMessage()).contains("repos does not include it");
+        String events = Files.readString(app.evidence().dir(done.id()).resolve("events.jsonl"));
+        assertThat(events).contains("policy.denied");
+        assertThat(Files.readString(app.evidence().dir(done.id()).resolve("summary.md"))).contains("repo.open");
+    }
+
+    @Test
+    void plantedSecretNeverReachesLedgerEvidenceOrApiViews() throws Exception {
+        Files.writeString(repo.resolve("config.env"), "TODO rotate API_KEY=" + SECRET + "\n");
+        ObjectNode spec = repoIndex("TODO");
+        spec.putObject("labels").put("note", "uses " + SECRET);
+        JobRow done = awaitTerminal(enqueue(spec).id());
+        assertThat(done.state()).isEqualTo(JobState.succeeded);
+
+        StringBuilder everything = new StringBuilder();
+        app.store().read(tx -> tx.ledgerTail(100_000)).forEach(r -> everything.append(r.entry()).append('\n'));
+        try (var files = Files.walk(app.evidence().dir(done.id()))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                everything.append(Files.readString(f));
+            }
+        }
+        everything.append(Json.write(dev.warden.queue.JobJson.view(app.queue().get(done.id()), app.redactor())));
+        assertThat(everything.toString()).contains("[secret]").doesNotContain(SECRET);
+    }
+}
