@@ -1,0 +1,337 @@
+package dev.warden.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Scenarios that run the real program through the launcher script ({@code ./warden}): start-up to
+ * a healthy {@code /healthz}, memory of {@code warden up} idle and under a burst, and CLI wall time.
+ */
+final class ProcessScenarios {
+    private static final Pattern CONSOLE = Pattern.compile("console: http://127\\.0\\.0\\.1:(\\d+)/");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The JVM flags the launcher adds for short CLI commands (kept in step with the {@code warden} script). */
+    static final List<String> LAUNCHER_CLI_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    private final Path root;
+    private final Path launcher;
+    private final Path tmpRoot;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    ProcessScenarios(Path root, Path tmpRoot) {
+        this.root = root;
+        this.launcher = root.resolve("warden");
+        this.tmpRoot = tmpRoot;
+    }
+
+    Path launcher() {
+        return launcher;
+    }
+
+    Path jar() {
+        return root.resolve("warden-app/target/warden.jar");
+    }
+
+    Path appCdsArchive() {
+        return root.resolve("warden-app/target/warden.jsa");
+    }
+
+    // ------------------------------------------------------------------ warden up
+
+    /** A running {@code warden up}. {@code pid} is the java process: the launcher execs java. */
+    record Up(Process process, int port, double portMs, double healthyMs, Path dataDir, List<String> stdout) {
+        long pid() {
+            return process.pid();
+        }
+    }
+
+    Up startUp(Path dataDir) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--data-dir", dataDir.toString(), "up", "--port", "0")
+                .directory(tmpRoot.toFile())
+                .redirectError(tmpRoot.resolve(dataDir.getFileName() + ".stderr").toFile());
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        Thread.ofVirtual().start(() -> pumpStdout(p.getInputStream(), port, lines));
+        int bound;
+        try {
+            bound = port.get(120, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IllegalStateException("warden up did not print its console port: " + e.getMessage()
+                    + " (see " + tmpRoot.resolve(dataDir.getFileName() + ".stderr") + ")", e);
+        }
+        double portMs = Stats.elapsedMs(t0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (httpStatus(bound, "/healthz") != 200) {
+            if (System.nanoTime() > deadline || !p.isAlive()) {
+                p.destroyForcibly();
+                throw new IllegalStateException("warden up never answered GET /healthz with 200");
+            }
+            Thread.sleep(5);
+        }
+        return new Up(p, bound, portMs, Stats.elapsedMs(t0), dataDir, lines);
+    }
+
+    private static void pumpStdout(InputStream in, CompletableFuture<Integer> port, List<String> lines) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                lines.add(line);
+                Matcher m = CONSOLE.matcher(line);
+                if (!port.isDone() && m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            // the process went away; handled below
+        }
+        port.completeExceptionally(new IllegalStateException("stdout closed before the console line"));
+    }
+
+    /** SIGTERM (Process.destroy), then wait for exit; returns how long the stop took, in ms. */
+    double stop(Up up) throws InterruptedException {
+        long t = System.nanoTime();
+        up.process().destroy();
+        if (!up.process().waitFor(60, TimeUnit.SECONDS)) {
+            up.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        return Stats.elapsedMs(t);
+    }
+
+    /** A minimal HTTP/1.1 GET over a plain socket: status code, or -1 when nothing answers. */
+    static int httpStatus(int port, String path) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String status = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            if (status == null) {
+                return -1;
+            }
+            String[] parts = status.split(" ");
+            return parts.length > 1 ? Integer.parseInt(parts[1]) : -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    JsonNode health(int port) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    // ------------------------------------------------------------------ start-up
+
+    record StartupRun(double portMs, double healthyMs, double stopMs) {}
+
+    /** {@code runs} start-ups, each on a fresh data directory (first start) or all on one (restart). */
+    List<StartupRun> startups(int runs, boolean fresh) throws Exception {
+        List<StartupRun> out = new ArrayList<>();
+        Path shared = fresh ? null : Files.createTempDirectory(tmpRoot, "restart-");
+        for (int i = 0; i < runs; i++) {
+            Path dir = fresh ? Files.createTempDirectory(tmpRoot, "first-start-") : shared;
+            Up up = startUp(dir);
+            double stopMs = stop(up);
+            out.add(new StartupRun(up.portMs(), up.healthyMs(), stopMs));
+            if (fresh) {
+                Files2.deleteTree(dir);
+            }
+        }
+        if (shared != null) {
+            Files2.deleteTree(shared);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    record Memory(long idleRssKib, long idleHwmKib, long burstPeakRssKib, long burstHwmKib, long afterRssKib,
+                  int jobs, double postMs, double burstMs, int workers, String pidCheck) {}
+
+    /**
+     * Starts {@code warden up} on {@code dataDir}, lets it idle, then POSTs {@code jobs} noop jobs
+     * with {@code clients} concurrent HTTP clients and waits until all are finished, sampling
+     * VmRSS every 50 ms. Leaves the data directory (with the jobs) for the CLI scenario.
+     */
+    Memory memory(Path dataDir, Duration idle, int jobs, int clients) throws Exception {
+        Up up = startUp(dataDir);
+        try {
+            long pid = up.pid();
+            String comm = Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
+            Thread.sleep(idle.toMillis());
+            Map<String, Long> idleStatus = procStatus(pid);
+            int workers = -1;
+            synchronized (up.stdout()) {
+                for (String l : up.stdout()) {
+                    Matcher m = Pattern.compile("(\\d+) workers").matcher(l);
+                    if (m.find()) {
+                        workers = Integer.parseInt(m.group(1));
+                    }
+                }
+            }
+
+            AtomicLong peak = new AtomicLong();
+            var sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+                while (sampling.get()) {
+                    try {
+                        long rss = procStatus(pid).getOrDefault("VmRSS", -1L);
+                        peak.accumulateAndGet(rss, Math::max);
+                        Thread.sleep(50);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+
+            String token = Files.readString(dataDir.resolve("console.token")).strip();
+            HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + up.port() + "/api/jobs"))
+                    .timeout(Duration.ofSeconds(30)).header("X-Warden-Token", token)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(QueueScenarios.NOOP)).build();
+            long before = doneCount(health(up.port()));
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger failures = new AtomicInteger();
+            long t0 = System.nanoTime();
+            List<Thread> senders = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                senders.add(Thread.ofVirtual().start(() -> {
+                    while (next.getAndIncrement() < jobs) {
+                        try {
+                            HttpResponse<Void> r = http.send(post, HttpResponse.BodyHandlers.discarding());
+                            if (r.statusCode() != 201) {
+                                failures.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : senders) {
+                t.join();
+            }
+            double postMs = Stats.elapsedMs(t0);
+            if (failures.get() > 0) {
+                throw new IllegalStateException(failures.get() + " of " + jobs + " POST /api/jobs did not return 201");
+            }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (true) {
+                JsonNode h = health(up.port());
+                JsonNode q = h.path("queue");
+                if (doneCount(h) - before >= jobs && q.path("queued").asLong(0) == 0 && q.path("running").asLong(0) == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("burst not finished after 5 minutes: " + h);
+                }
+                Thread.sleep(20);
+            }
+            double burstMs = Stats.elapsedMs(t0);
+            sampling.set(false);
+            sampler.join();
+            Map<String, Long> after = procStatus(pid);
+            peak.accumulateAndGet(after.getOrDefault("VmRSS", -1L), Math::max);
+            return new Memory(idleStatus.getOrDefault("VmRSS", -1L), idleStatus.getOrDefault("VmHWM", -1L),
+                    peak.get(), after.getOrDefault("VmHWM", -1L), after.getOrDefault("VmRSS", -1L), jobs, postMs,
+                    burstMs, workers, comm);
+        } finally {
+            stop(up);
+        }
+    }
+
+    private static long doneCount(JsonNode health) {
+        JsonNode q = health.path("queue");
+        return q.path("succeeded").asLong(0) + q.path("failed").asLong(0) + q.path("dead").asLong(0)
+                + q.path("cancelled").asLong(0);
+    }
+
+    /** VmRSS, VmHWM, … from /proc/PID/status, in KiB. */
+    static Map<String, Long> procStatus(long pid) throws IOException {
+        Map<String, Long> m = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("Vm") && line.endsWith(" kB")) {
+                String[] kv = line.split(":\\s+");
+                m.put(kv[0], Long.parseLong(kv[1].replace(" kB", "").strip()));
+            }
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ CLI
+
+    record Timed(List<Double> ms) {
+        double median() {
+            return Stats.median(ms);
+        }
+    }
+
+    /** Runs {@code argv} {@code runs} times (output discarded), each must exit 0; wall time per run in ms. */
+    Timed time(List<String> argv, int runs, Map<String, String> envOverrides) throws Exception {
+        List<Double> out = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            ProcessBuilder pb = new ProcessBuilder(argv).directory(tmpRoot.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.PIPE);
+            envOverrides.forEach((k, v) -> {
+                if (v == null) {
+                    pb.environment().remove(k);
+                } else {
+                    pb.environment().put(k, v);
+                }
+            });
+            long t = System.nanoTime();
+            Process p = pb.start();
+            byte[] err = p.getErrorStream().readAllBytes();
+            int code = p.waitFor();
+            double ms = Stats.elapsedMs(t);
+            if (code != 0) {
+                throw new IllegalStateException(String.join(" ", argv) + " exited " + code + ": "
+                        + new String(err, StandardCharsets.UTF_8));
+            }
+            out.add(ms);
+        }
+        return new Timed(out);
+    }
+
+    /** Runs a command once and returns stdout+stderr. */
+    String capture(List<String> argv, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(tmpRoot.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return s;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.warden.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.app.WardenApp;
+import dev.warden.job.JobSpec;
+import dev.warden.job.JobState;
+import dev.warden.ledger.Ledger;
+import dev.warden.store.JobRow;
+import dev.warden.store.Tx;
+import dev.warden.testing.TestWarden;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real worker JVMs on one SQLite file, killed with SIGKILL mid-job and replaced, over and over.
+ * Every job must finish, and the side-effect log the jobs write must show that no job ever ran
+ * in two places at once and no attempt number ran twice.
+ */
+class CrashRecoveryTest {
+    static final int JOBS = 500;
+    static final int WORKERS = 3;
+    static final int KILLS = 12;
+    static final Pattern LINE = Pattern.compile("(start|end) (job-\\w+) attempt=(\\d+) pid=(\\d+) t=(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    final List<Process> workers = new ArrayList<>();
+    final Map<Long, Long> deathTime = new HashMap<>();
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (Process p : workers) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
+
+    private WardenApp openApp() throws Exception {
+        String cfg = """
+                worker: {lease_s: 3, tick_ms: 200, poll_ms: 50, concurrency: 4}
+                queue: {backoff_base_ms: 100, backoff_max_ms: 500}
+                policy:
+                  paths: {read: [%s], write: [%s]}
+                """.formatted(dir, dir);
+        return TestWarden.open(dir.resolve("data"), Clock.systemUTC(), cfg);
+    }
+
+    private Process startWorker() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.warden.cli.Main",
+                "--data-dir", dir.resolve("data").toString(), "worker")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("workers.out").toFile()));
+        Process p = pb.start();
+        workers.add(p);
+        return p;
+    }
+
+    private static ObjectNode sleepJob(Path log, int sleepMs) {
+        ObjectNode s = TestWarden.noop().put("max_attempts", 25);
+        s.putObject("payload").put("sleep_ms", sleepMs).put("log", log.toString());
+        s.putObject("policy").putObject("paths").putArray("write").add(log.toString());
+        return s;
+    }
+
+    @Test
+    void jobsSurviveRepeatedSigkillOfWorkers() throws Exception {
+        Path log = dir.resolve("side-effects.log");
+        Random random = new Random(42);
+        try (WardenApp app = openApp()) {
+            List<JobSpec> specs = new ArrayList<>();
+            for (int i = 0; i < JOBS; i++) {
+                specs.add(app.parser().parse(sleepJob(log, 40 + random.nextInt(120))));
+            }
+            app.queue().enqueueAll(specs, "test");
+            for (int i = 0; i < WORKERS; i++) {
+                startWorker();
+            }
+            int kills = 0;
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (!allTerminal(app) && System.nanoTime() < deadline) {
+                Thread.sleep(600 + random.nextInt(900));
+                if (kills < KILLS) {
+                    List<Process> alive = workers.stream().filter(Process::isAlive).toList();
+                    Process victim = alive.get(random.nextInt(alive.size()));
+                    victim.destroyForcibly(); // SIGKILL
+                    victim.waitFor();
+                    deathTime.put(victim.pid(), System.currentTimeMillis());
+                    kills++;
+                    startWorker();
+                }
+            }
+            assertThat(allTerminal(app)).as("every job reached a terminal state").isTrue();
+            List<JobRow> jobs = app.queue().list(new Tx.JobFilter(null, null, JOBS + 10, 0));
+            assertThat(jobs).hasSize(JOBS);
+            assertThat(jobs).as("no job lost or failed").allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.succeeded));
+            assertThat(kills).isEqualTo(KILLS);
+
+            checkSideEffects(Files.readAllLines(log), jobs);
+            assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    private static boolean allTerminal(WardenApp app) {
+        Map<JobState, Long> c = app.queue().countByState();
+        return c.getOrDefault(JobState.queued, 0L) + c.getOrDefault(JobState.running, 0L) == 0;
+    }
+
+    private void checkSideEffects(List<String> lines, List<JobRow> jobs) {
+        record Run(String job, int attempt, long pid, long start, Long end) {}
+        Map<String, Run> open = new HashMap<>();
+        List<Run> runs = new ArrayList<>();
+        Set<String> startedAttempts = new HashSet<>();
+        for (String l : lines) {
+            Matcher m = LINE.matcher(l);
+            assertThat(m.matches()).as("log line well-formed: %s", l).isTrue();
+            String key = m.group(2) + "#" + m.group(3) + "#" + m.group(4);
+            if (m.group(1).equals("start")) {
+                assertThat(startedAttempts.add(m.group(2) + "#" + m.group(3)))
+                        .as("attempt %s of %s started only once", m.group(3), m.group(2)).isTrue();
+                open.put(key, new Run(m.group(2), Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)),
+                        Long.parseLong(m.group(5)), null));
+            } else {
+                Run r = open.remove(key);
+                assertThat(r).as("end without start: %s", l).isNotNull();
+                runs.add(new Run(r.job(), r.attempt(), r.pid(), r.start(), Long.parseLong(m.group(5))));
+            }
+        }
+        int interrupted = 0;
+        for (Run r : open.values()) {
+            Long died = deathTime.get(r.pid());
+            assertThat(died).as("a run without an end belongs to a killed worker: %s", r).isNotNull();
+            runs.add(new Run(r.job(), r.attempt(), r.pid(), r.start(), Math.max(died, r.start())));
+            interrupted++;
+        }
+        assertThat(interrupted).as("workers really were killed mid-job").isPositive();
+        Map<String, List<Run>> byJob = new HashMap<>();
+        runs.forEach(r -> byJob.computeIfAbsent(r.job(), k -> new ArrayList<>()).add(r));
+        for (JobRow j : jobs) {
+            List<Run> rs = byJob.getOrDefault(j.id(), List.of());
+            assertThat(rs).as("job %s ran", j.id()).isNotEmpty();
+            assertThat(rs.stream().filter(r -> lines.contains("end " + r.job() + " attempt=" + r.attempt() + " pid=" + r.pid() + " t=" + r.end())))
+                    .as("job %s completed at least once", j.id()).isNotEmpty();
+            rs.sort((a, b) -> Long.compare(a.start(), b.start()));
+            for (int i = 1; i < rs.size(); i++) {
+                assertThat(rs.get(i).start()).as("job %s never ran in two places at once: %s then %s", j.id(),
+                        rs.get(i - 1), rs.get(i)).isGreaterThanOrEqualTo(rs.get(i - 1).end());
+                assertThat(rs.get(i).attempt()).isGreaterThan(rs.get(i - 1).attempt());
+            }
+        }
+    }
+
+    @Test
+    void sigtermLetsTheRunningJobFinishBeforeExit() throws Exception {
+        Path log = dir.resolve("side-effects.log");
+        try (WardenApp app = openApp()) {
+            JobRow job = app.queue().enqueue(app.parser().parse(sleepJob(log, 1500)), "test").job();
+            Process w = startWorker();
+            await().atMost(Duration.ofSeconds(30)).until(() -> app.queue().get(job.id()).state() == JobState.running);
+            w.destroy(); // SIGTERM
+            assertThat(w.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            JobRow done = app.queue().get(job.id());
+            assertThat(done.state()).isEqualTo(JobState.succeeded);
+            assertThat(done.attempts()).isEqualTo(1);
+            assertThat(Files.readString(log)).contains("end " + job.id());
+        }
+    }
+
+}
