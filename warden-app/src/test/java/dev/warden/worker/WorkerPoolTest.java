@@ -32,6 +32,9 @@ class WorkerPoolTest {
     @TempDir
     Path repo;
 
+    @TempDir
+    Path outsideRoots;
+
     WardenApp app;
     WorkerPool pool;
 
@@ -89,7 +92,7 @@ class WorkerPoolTest {
         Files.createDirectories(repo.resolve(".git"));
         Files.writeString(repo.resolve(".git/HEAD"), "TODO in git must be skipped\n");
         Files.write(repo.resolve("blob.bin"), new byte[] {'T', 'O', 'D', 'O', 0, 1, 2});
-        Path outside = Files.createTempFile("outside", ".txt");
+        Path outside = outsideRoots.resolve("outside.txt");
         Files.writeString(outside, "TODO outside the repo\n");
         Files.createSymbolicLink(repo.resolve("escape.txt"), outside);
 
@@ -189,7 +192,7 @@ class WorkerPoolTest {
         // passes the enqueue checks as a real directory, then becomes a symlink out of the allowed roots
         Path sub = Files.createDirectories(repo.resolve("sub"));
         Files.writeString(sub.resolve("x.txt"), "TODO\n");
-        Path elsewhere = Files.createTempDirectory("elsewhere");
+        Path elsewhere = Files.createDirectories(outsideRoots.resolve("elsewhere"));
         Files.writeString(elsewhere.resolve("x.txt"), "TODO outside\n");
         ObjectNode spec = repoIndex("TODO").put("run_after", java.time.Instant.now().plusMillis(1500).toString());
         ((ObjectNode) spec.get("payload")).put("repo", sub.toString());
