@@ -111,7 +111,11 @@ final class GovernedJobContext implements JobContext {
     @Override
     public Path requireRepo(Path repo) {
         checkpoint();
-        return requireInside(repo, policy.repos(), "repo.open", "repos");
+        Path real = requireInside(repo, policy.repos(), "repo.open", "repos");
+        if (!Files.isDirectory(real)) {
+            throw JobFailure.permanent("repo_missing", "repo " + repo + " does not exist or is not a directory");
+        }
+        return real;
     }
 
     @Override

@@ -232,7 +232,14 @@ public final class WorkerPool implements AutoCloseable {
         try {
             if (outcome != null) {
                 Optional<JobRow> written = completer.submit(outcome).join();
+                if (written.isEmpty()) {
+                    LOG.warn("job {} attempt {}: outcome discarded, the lease was lost", rj.job.id(), rj.job.attempts());
+                }
                 written.ifPresent(row -> {
+                    if (row.errorCode() != null) {
+                        LOG.info("job {} attempt {} ended {}: {} {}", row.id(), rj.job.attempts(), row.state(),
+                                row.errorCode(), row.errorMessage());
+                    }
                     try {
                         evidence.materialize(row);
                     } catch (RuntimeException e) {

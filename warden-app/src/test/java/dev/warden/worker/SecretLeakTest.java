@@ -1,0 +1,81 @@
+package dev.warden.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.warden.common.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A secret planted in the worker's environment and in the data it touches, searched for in every
+ * output afterwards: ledger, evidence, logs, console output. It must never be found.
+ */
+class SecretLeakTest {
+    static final String SECRET = "sk-live-PLANTED-9d2c7e1f4a6b8c0d";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void plantedSecretIsInNoOutput() throws Exception {
+        Path data = dir.resolve("data");
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Files.writeString(repo.resolve("leak.txt"), "TODO: remove hard-coded key " + SECRET + "\n");
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("warden.yaml"), """
+                worker: {tick_ms: 100, poll_ms: 20}
+                policy: {paths: {read: [%s]}, repos: [%s]}
+                """.formatted(dir, dir));
+        String ok = """
+                {"kind":"repo_index","payload":{"repo":"%s","patterns":["TODO"]},
+                 "policy":{"paths":{"read":["%s"]},"repos":["%s"]},"labels":{"why":"%s"},
+                 "budgets":{"wall_time_s":30,"tool_calls":0,"output_bytes":100000}}
+                """.formatted(repo, repo, repo, SECRET);
+        // a repo whose name holds the secret and does not exist: the failure message carries the path
+        Path missing = dir.resolve("gone-" + SECRET);
+        String failing = """
+                {"kind":"repo_index","payload":{"repo":"%s","patterns":["TODO"]},
+                 "policy":{"paths":{"read":["%s"]},"repos":["%s"]},
+                 "budgets":{"wall_time_s":30,"tool_calls":0,"output_bytes":100000}}
+                """.formatted(missing, missing, missing);
+        StringBuilder console = new StringBuilder();
+        for (String spec : List.of(ok, failing)) {
+            Path f = Files.writeString(dir.resolve("spec.json"), spec);
+            console.append(run(data, "enqueue", "--json", f.toString()));
+        }
+        console.append(run(data, "worker", "--once"));
+        console.append(run(data, "jobs", "list", "--json"));
+        console.append(run(data, "ledger", "tail", "-n", "1000"));
+        String jobs = run(data, "jobs", "list", "--json");
+        for (var j : Json.parse(jobs)) {
+            console.append(run(data, "jobs", "show", "--json", j.path("id").asText()));
+        }
+
+        assertThat(console.toString()).as("the run did something").contains("job.succeeded", "job.failed", "repo_missing", "[secret]");
+        assertThat(console.toString()).doesNotContain(SECRET);
+        assertThat(Files.readString(data.resolve("logs/warden.log"))).contains("ended failed").doesNotContain(SECRET);
+        try (Stream<Path> files = Files.walk(data.resolve("evidence"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.readString(f)).as(f.toString()).doesNotContain(SECRET);
+            }
+        }
+    }
+
+    private String run(Path data, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.warden.cli.Main",
+                "--data-dir", data.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("WARDEN_TEST_API_KEY", SECRET);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        return out;
+    }
+}
