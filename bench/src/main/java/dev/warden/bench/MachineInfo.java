@@ -68,33 +68,6 @@ final class MachineInfo {
         return System.getProperty("os.name");
     }
 
-    /** Share of all CPUs busy over one second while this program is idle, i.e. used by other processes. */
-    static String otherCpuBusy() {
-        try {
-            long[] a = cpuTimes();
-            Thread.sleep(1000);
-            long[] b = cpuTimes();
-            double total = b[0] - a[0];
-            double idle = b[1] - a[1];
-            return total <= 0 ? "unknown" : String.format(Locale.ROOT, "%.0f%% of all CPUs", 100.0 * (total - idle) / total);
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
-    }
-
-    /** {total, idle+iowait} jiffies from the first line of /proc/stat. */
-    private static long[] cpuTimes() throws IOException {
-        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-        long total = 0;
-        for (int i = 1; i < f.length && i <= 8; i++) {
-            total += Long.parseLong(f[i]);
-        }
-        return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
-    }
-
     private static String run(String... argv) {
         try {
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();

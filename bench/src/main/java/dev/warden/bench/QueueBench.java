@@ -77,8 +77,10 @@ public final class QueueBench {
             if (only.contains("startup") || only.contains("memory") || only.contains("cli")) {
                 launcherWarmUp(rep, proc);
             }
-            if (only.contains("queue")) {
-                queue(rep, new QueueScenarios(tmp, keep), jobs, batch, levels, rate, seconds);
+            if (only.contains("queue") || only.contains("drain") || only.contains("steady")) {
+                boolean all = only.contains("queue");
+                queue(rep, new QueueScenarios(tmp, keep), jobs, batch, levels, rate, seconds,
+                        all || only.contains("drain"), all || only.contains("steady"));
             }
             if (only.contains("startup")) {
                 startup(rep, proc, startupRuns);
@@ -127,18 +129,18 @@ public final class QueueBench {
     }
 
     private static void queue(Report rep, QueueScenarios qs, int jobs, int batch, List<Integer> levels, int rate,
-                              int seconds) throws Exception {
-        String busy = MachineInfo.otherCpuBusy();
+                              int seconds, boolean doDrain, boolean doSteady) throws Exception {
+        CpuMonitor cpu = CpuMonitor.start();
         progress("queue: JIT warm-up (2,000 jobs, not reported)");
         qs.drain(2000, batch, levels.get(0));
 
         List<QueueScenarios.DrainResult> drains = new ArrayList<>();
-        for (int c : levels) {
+        for (int c : doDrain ? levels : List.<Integer>of()) {
             progress("queue: drain " + jobs + " jobs, concurrency " + c);
             drains.add(qs.drain(jobs, batch, c));
         }
         List<QueueScenarios.SteadyResult> steadies = new ArrayList<>();
-        for (int c : levels) {
+        for (int c : doSteady ? levels : List.<Integer>of()) {
             progress("queue: steady " + rate + " jobs/s for " + seconds + " s, concurrency " + c);
             steadies.add(qs.steady(rate, Duration.ofSeconds(seconds), c));
         }
@@ -170,7 +172,7 @@ public final class QueueBench {
                     s.latency().runP50() + " ms", s.latency().runP99() + " ms", ledgerCell(s.ledger(), s.jobs()),
                     verifyCell(s.ledger()));
         }
-        rep.note("Other processes' CPU use just before this section: " + busy + ".");
+        rep.note(cpu.summary());
     }
 
     private static String ledgerCell(QueueScenarios.LedgerCheck l, int jobs) {
@@ -182,7 +184,7 @@ public final class QueueBench {
     }
 
     private static void startup(Report rep, ProcessScenarios proc, int runs) throws Exception {
-        String busy = MachineInfo.otherCpuBusy();
+        CpuMonitor cpu = CpuMonitor.start();
         progress("start-up: " + runs + " first starts");
         List<ProcessScenarios.StartupRun> first = proc.startups(runs, true);
         progress("start-up: " + runs + " restarts");
@@ -192,7 +194,7 @@ public final class QueueBench {
                 "stop after SIGTERM (median)", "goal ≤ 2 s");
         startupRow(rep, "first start (new data dir: store, token, sample job)", first);
         startupRow(rep, "restart (existing data dir)", again);
-        rep.note("Other processes' CPU use just before this section: " + busy + ".");
+        rep.note(cpu.summary());
     }
 
     private static void startupRow(Report rep, String name, List<ProcessScenarios.StartupRun> runs) {
@@ -206,7 +208,7 @@ public final class QueueBench {
     }
 
     private static void memory(Report rep, ProcessScenarios proc, Path dir, Duration idle, int burst) throws Exception {
-        String busy = MachineInfo.otherCpuBusy();
+        CpuMonitor cpu = CpuMonitor.start();
         progress("memory: warden up, idle " + idle.toSeconds() + " s, then a burst of " + burst + " jobs over HTTP");
         Files.createDirectories(dir);
         ProcessScenarios.Memory m = proc.memory(dir, idle, burst, 8);
@@ -223,11 +225,11 @@ public final class QueueBench {
                 + Stats.secs(m.burstMs()) + " (" + Stats.rate(m.jobs() / (m.burstMs() / 1000))
                 + " end to end) with the default " + m.workers() + " workers. Process checked: `/proc/PID/comm` = `"
                 + m.pidCheck() + "`.");
-        rep.note("Other processes' CPU use just before this section: " + busy + ".");
+        rep.note(cpu.summary());
     }
 
     private static void cli(Report rep, ProcessScenarios proc, Path dir, int runs, Path tmp) throws Exception {
-        String busy = MachineInfo.otherCpuBusy();
+        CpuMonitor cpu = CpuMonitor.start();
         String w = proc.launcher().toString();
         String dd = dir.toString();
         Map<String, String> env = Map.of();
@@ -272,7 +274,7 @@ public final class QueueBench {
             rep.row(r.name(), String.valueOf(r.t().ms().size()), "**" + Stats.ms(med) + "**", Stats.ms(Stats.min(r.t().ms())),
                     Stats.ms(Stats.max(r.t().ms())), r.goal() ? (med <= 1000 ? "met" : "**not met**") : "-");
         }
-        rep.note("Other processes' CPU use just before this section: " + busy + ".");
+        rep.note(cpu.summary());
     }
 
     // ------------------------------------------------------------------ plumbing

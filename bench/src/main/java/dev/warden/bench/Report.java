@@ -29,6 +29,9 @@ final class Report {
 
     Report table(String... header) {
         endTable();
+        if (md.length() > 0 && !md.toString().endsWith("\n\n")) {
+            md.append('\n');
+        }
         rows = new ArrayList<>();
         columns = header.length;
         rows.add(header);
@@ -53,7 +56,7 @@ final class Report {
         }
         md.append("\n|");
         for (int i = 0; i < columns; i++) {
-            md.append(i == 0 ? "---|" : "--:|");
+            md.append(i == 0 || columns == 2 ? "---|" : "--:|");
         }
         md.append('\n');
         for (String[] r : rows.subList(1, rows.size())) {
