@@ -41,8 +41,7 @@ final class ProcessScenarios {
     private final Path root;
     private final Path launcher;
     private final Path tmpRoot;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpClient http;
 
     ProcessScenarios(Path root, Path tmpRoot) {
         this.root = root;
@@ -146,8 +145,15 @@ final class ProcessScenarios {
         }
     }
 
+    private synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        return http;
+    }
+
     JsonNode health(int port) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+        HttpResponse<String> r = http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
     }
@@ -230,7 +236,7 @@ final class ProcessScenarios {
                 senders.add(Thread.ofVirtual().start(() -> {
                     while (next.getAndIncrement() < jobs) {
                         try {
-                            HttpResponse<Void> r = http.send(post, HttpResponse.BodyHandlers.discarding());
+                            HttpResponse<Void> r = http().send(post, HttpResponse.BodyHandlers.discarding());
                             if (r.statusCode() != 201) {
                                 failures.incrementAndGet();
                             }

@@ -62,6 +62,7 @@ public final class QueueBench {
         int idleSeconds = intOpt(o, "idle-seconds", 5);
         boolean keep = o.containsKey("keep");
         Path tmpBase = Path.of(o.getOrDefault("tmp", System.getProperty("java.io.tmpdir")));
+        Files.createDirectories(tmpBase);
         Path tmp = Files.createTempDirectory(tmpBase, "warden-bench-");
 
         long started = System.nanoTime();
@@ -150,29 +151,36 @@ public final class QueueBench {
                 + "ledger entries in the same transaction). Drain: `newWorkerPool(c).start()` until "
                 + "`countByState()` shows all succeeded (claim, run, complete with group commit, evidence bundle).");
         rep.table("scenario", "jobs", "parse+validate", "enqueue (store+ledger)", "drain (claim→run→complete)",
-                "enqueue→start p50", "p99", "max", "run p50", "ledger entries (per job)", "ledger verify");
+                "enqueue→start p50", "p99", "max", "run p50", "lease lost (attempts>1)", "ledger entries (per job)", "ledger verify");
         for (QueueScenarios.DrainResult d : drains) {
             rep.row("drain, concurrency " + d.concurrency(), Stats.num(d.jobs()),
                     Stats.rate(d.jobs() / (d.parseMs() / 1000)),
                     Stats.rate(d.jobs() / (d.enqueueMs() / 1000)) + " (" + Stats.secs(d.enqueueMs()) + ")",
                     "**" + Stats.rate(d.jobs() / (d.drainMs() / 1000)) + "** (" + Stats.secs(d.drainMs()) + ")",
                     d.latency().p50() + " ms", d.latency().p99() + " ms", d.latency().max() + " ms",
-                    d.latency().runP50() + " ms", ledgerCell(d.ledger(), d.jobs()), verifyCell(d.ledger()));
+                    d.latency().runP50() + " ms", retriedCell(d.latency()), ledgerCell(d.ledger(), d.jobs()),
+                    verifyCell(d.ledger()));
         }
         rep.line("");
         rep.line("Steady: the pool runs while a producer enqueues " + rate / 100 + " jobs every 10 ms ("
                 + Stats.rate(rate) + " target) for " + seconds + " s and wakes the pool after each enqueue, "
                 + "as `POST /api/jobs` does in `warden up`.");
         rep.table("scenario", "jobs", "producer rate achieved", "backlog cleared after producer stopped",
-                "enqueue→start p50", "p99", "max", "run p50", "run p99", "ledger entries (per job)", "ledger verify");
+                "enqueue→start p50", "p99", "max", "run p50", "run p99", "lease lost (attempts>1)", "ledger entries (per job)",
+                "ledger verify");
         for (QueueScenarios.SteadyResult s : steadies) {
             rep.row("steady " + Stats.rate(s.targetRate()) + ", concurrency " + s.concurrency(), Stats.num(s.jobs()),
                     Stats.rate(s.achievedRate()), Stats.ms(s.tailMs()),
                     "**" + s.latency().p50() + " ms**", "**" + s.latency().p99() + " ms**", s.latency().max() + " ms",
-                    s.latency().runP50() + " ms", s.latency().runP99() + " ms", ledgerCell(s.ledger(), s.jobs()),
+                    s.latency().runP50() + " ms", s.latency().runP99() + " ms", retriedCell(s.latency()),
+                    ledgerCell(s.ledger(), s.jobs()),
                     verifyCell(s.ledger()));
         }
         rep.note(cpu.summary());
+    }
+
+    private static String retriedCell(QueueScenarios.Latency l) {
+        return l.retried() == 0 ? "0" : "**" + l.retried() + "**";
     }
 
     private static String ledgerCell(QueueScenarios.LedgerCheck l, int jobs) {

@@ -86,10 +86,15 @@ public final class Ledger {
 
     public record VerifyReport(boolean ok, long entries, int chains, Optional<Finding> firstBad) {}
 
-    /** Recomputes every chain; names the first bad entry. With a checkpoint, also detects truncation. */
+    /**
+     * Recomputes every chain; names the first bad entry. With a checkpoint, also detects truncation.
+     * Chain heads are read first and each chain is verified up to its head, so entries appended
+     * while verification runs (a live server) are not mistaken for tampering.
+     */
     public static VerifyReport verify(Store store, Optional<Checkpoint> checkpoint) {
+        java.util.Map<String, LedgerHead> heads = new java.util.TreeMap<>();
+        store.read(Tx::ledgerHeads).forEach(h -> heads.put(h.chain(), h));
         List<String> chains = store.read(Tx::ledgerChains);
-        List<LedgerHead> heads = store.read(Tx::ledgerHeads);
         if (checkpoint.isPresent()) {
             for (String c : checkpoint.get().heads().keySet()) {
                 if (!chains.contains(c)) {
@@ -99,16 +104,23 @@ public final class Ledger {
         }
         long total = 0;
         for (String c : chains) {
+            LedgerHead head = heads.get(c);
+            if (head == null) {
+                return bad(total, chains.size(), new Finding(c, 1, "chain has entries but no recorded head (head deleted)"));
+            }
             long expectedSeq = 1;
             String prev = Envelope.GENESIS;
             long after = 0;
-            while (true) {
+            while (after < head.seq()) {
                 final long from = after;
                 List<LedgerRow> page = store.read(tx -> tx.ledgerPage(c, from, 2000));
                 if (page.isEmpty()) {
                     break;
                 }
                 for (LedgerRow row : page) {
+                    if (row.seq() > head.seq()) {
+                        break;
+                    }
                     Optional<String> problem = check(row, c, expectedSeq, prev);
                     if (problem.isPresent()) {
                         return bad(total, chains.size(), new Finding(c, expectedSeq, problem.get()));
@@ -118,13 +130,15 @@ public final class Ledger {
                     total++;
                     after = row.seq();
                 }
+                if (page.size() < 2000) {
+                    break;
+                }
             }
             long last = expectedSeq - 1;
-            for (LedgerHead h : heads) {
-                if (h.chain().equals(c) && (h.seq() != last || !h.hash().equals(prev))) {
-                    return bad(total, chains.size(), new Finding(c, last + 1,
-                            "ledger ends at seq " + last + " but its recorded head is seq " + h.seq() + " (entries deleted or head altered)"));
-                }
+            if (last != head.seq() || !head.hash().equals(prev)) {
+                return bad(total, chains.size(), new Finding(c, last + 1,
+                        "ledger ends at seq " + last + " but its recorded head is seq " + head.seq()
+                                + " (entries deleted or head altered)"));
             }
             if (checkpoint.isPresent() && checkpoint.get().heads().containsKey(c)) {
                 Checkpoint.Head cp = checkpoint.get().heads().get(c);

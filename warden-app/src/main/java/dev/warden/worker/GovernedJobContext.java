@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /**
  * The worker's {@link JobContext}: each capability checks the job's policy, charges its budgets
@@ -44,9 +45,10 @@ final class GovernedJobContext implements JobContext {
     private final Path artifactsDir;
     private final Clock clock;
     private final AtomicReference<JobFailure> stop;
+    private final LongSupplier leaseDeadline;
 
     GovernedJobContext(JobRow job, JsonNode spec, Store store, Ledger ledger, Path artifactsDir, Clock clock,
-                       AtomicReference<JobFailure> stop) {
+                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline) {
         this.job = job;
         this.payload = spec.path("payload");
         this.policy = Policy.fromJson(spec.get("policy"));
@@ -56,6 +58,7 @@ final class GovernedJobContext implements JobContext {
         this.artifactsDir = artifactsDir;
         this.clock = clock;
         this.stop = stop;
+        this.leaseDeadline = leaseDeadline;
     }
 
     BudgetMeter meter() {
@@ -94,6 +97,10 @@ final class GovernedJobContext implements JobContext {
 
     @Override
     public void checkpoint() {
+        if (clock.millis() > leaseDeadline.getAsLong()) {
+            // heartbeats stalled: another worker may own this job once the stored lease expires
+            stop.compareAndSet(null, new JobFailure.Stop("lease_lost", "lease not renewed in time"));
+        }
         JobFailure s = stop.get();
         if (s != null) {
             throw s;

@@ -56,11 +56,14 @@ public final class WorkerPool implements AutoCloseable {
         volatile Thread thread;
         volatile long stopRequestedAt;
         volatile long deadline;
+        /** Local bound on the lease: strictly before the stored expiry, moved forward by each heartbeat. */
+        volatile long leaseDeadline;
         final long startedAt;
 
-        Running(JobRow job, long startedAt) {
+        Running(JobRow job, long startedAt, long leaseDeadline) {
             this.job = job;
             this.startedAt = startedAt;
+            this.leaseDeadline = leaseDeadline;
         }
     }
 
@@ -140,18 +143,29 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private int claimAndStart(int max) {
+        long before = clock.millis();
         ClaimResult r = queue.claim(owner, max);
         if (r instanceof ClaimResult.Claimed c) {
             for (JobRow job : c.jobs()) {
-                start(job);
+                start(job, leaseDeadlineFrom(before));
             }
             return c.jobs().size();
         }
         return 0;
     }
 
-    private void start(JobRow job) {
-        Running rj = new Running(job, clock.millis());
+    /**
+     * The store computed the lease expiry from a time no earlier than {@code before}; stopping a
+     * margin before {@code before + lease} guarantees no governed act of ours happens after the
+     * reaper may have handed the job to another worker.
+     */
+    private long leaseDeadlineFrom(long before) {
+        long lease = queue.settings().lease().toMillis();
+        return before + lease - Math.min(lease / 10, 1000);
+    }
+
+    private void start(JobRow job, long leaseDeadline) {
+        Running rj = new Running(job, clock.millis(), leaseDeadline);
         running.put(job.id(), rj);
         rj.thread = Thread.ofVirtual().name("job-" + job.id()).start(() -> runAttempt(rj));
     }
@@ -195,7 +209,7 @@ public final class WorkerPool implements AutoCloseable {
             JobKind kind = kinds.find(job.kind()).orElseThrow(() ->
                     JobFailure.permanent("unknown_kind", "kind '" + job.kind() + "' is not registered on worker " + owner));
             GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
-                    evidence.artifacts(job.id()), clock, rj.stop);
+                    evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline);
             rj.deadline = ctx.meter().deadlineMillis();
             JsonNode result = kind.run(ctx);
             ctx.checkpoint();
@@ -230,7 +244,9 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         try {
-            if (outcome != null) {
+            if (outcome == null) {
+                recordLeaseLoss(rj);
+            } else {
                 Optional<JobRow> written = completer.submit(outcome).join();
                 if (written.isEmpty()) {
                     LOG.warn("job {} attempt {}: outcome discarded, the lease was lost", rj.job.id(), rj.job.attempts());
@@ -254,6 +270,18 @@ public final class WorkerPool implements AutoCloseable {
             running.remove(rj.job.id());
             permits.release();
             wakeUp();
+        }
+    }
+
+    private void recordLeaseLoss(Running rj) {
+        JobFailure stop = rj.stop.get();
+        LOG.warn("job {} attempt {} stopped: {}", rj.job.id(), rj.job.attempts(), stop == null ? "lease lost" : stop.getMessage());
+        try {
+            queue.ledger().record(queue.store(), EventDraft.warn("job.attempt_stopped", "worker", rj.job.id(), owner,
+                    Json.object().put("attempt", rj.job.attempts()).put("reason", "lease_lost")
+                            .put("message", stop == null ? "lease lost" : stop.getMessage())));
+        } catch (RuntimeException e) {
+            LOG.warn("could not record the lease loss of {}: {}", rj.job.id(), e.getMessage());
         }
     }
 
@@ -318,6 +346,7 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         List<LeaseView> held;
+        long before = clock.millis();
         try {
             held = queue.heartbeat(owner);
             lastHeartbeatOk = now;
@@ -338,8 +367,11 @@ public final class WorkerPool implements AutoCloseable {
                 if (!rj.settled.get()) {
                     requestStop(rj, new JobFailure.Stop("lease_lost", "lease no longer held by " + owner));
                 }
-            } else if (v.cancelRequested()) {
-                requestStop(rj, new JobFailure.Stop("cancelled", "cancelled by operator"));
+            } else {
+                rj.leaseDeadline = leaseDeadlineFrom(before);
+                if (v.cancelRequested()) {
+                    requestStop(rj, new JobFailure.Stop("cancelled", "cancelled by operator"));
+                }
             }
         }
     }

@@ -174,6 +174,27 @@ class LedgerTamperTest {
     }
 
     @Test
+    void verifyIsNotConfusedByEntriesAppendedWhileItRuns() throws Exception {
+        for (int i = 0; i < 3000; i++) {
+            ledger.record(app.store(), EventDraft.info("bulk", "test", null, "tester", Json.object().put("i", i)));
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            while (!stop.get()) {
+                ledger.record(app.store(), EventDraft.info("live", "test", null, "tester", Json.object()));
+            }
+        });
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
+            }
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+    }
+
+    @Test
     void cleanLedgerVerifiesAgainstItsCheckpointAfterGrowing() throws Exception {
         Checkpoint cp = Ledger.checkpoint(app.store(), clock);
         ledger.record(app.store(), EventDraft.info("test.more", "test", null, "tester", Json.object()));
