@@ -138,13 +138,21 @@ public final class WardenApp implements AutoCloseable {
                 + "' is not a store URL (expected sqlite:PATH or postgresql://HOST:PORT/DB)");
     }
 
+    /** The host name, read without a DNS lookup (which can stall start-up on a badly configured resolver). */
     private static String hostName() {
+        String h = null;
         try {
-            String h = InetAddress.getLocalHost().getHostName();
-            return h.replaceAll("[^A-Za-z0-9_.-]", "-");
+            Path kernel = Path.of("/proc/sys/kernel/hostname");
+            if (Files.isReadable(kernel)) {
+                h = Files.readString(kernel).strip();
+            }
+            if (h == null || h.isEmpty()) {
+                h = InetAddress.getLocalHost().getHostName();
+            }
         } catch (IOException e) {
-            return "node";
+            h = "node";
         }
+        return h.isEmpty() ? "node" : h.replaceAll("[^A-Za-z0-9_.-]", "-");
     }
 
     /** A unique lease owner for a worker pool in this process. */

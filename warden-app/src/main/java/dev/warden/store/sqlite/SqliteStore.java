@@ -29,6 +29,7 @@ public final class SqliteStore implements Store {
     private final Connection writer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
+    private final java.util.concurrent.atomic.AtomicInteger openedReaders = new java.util.concurrent.atomic.AtomicInteger();
 
     public SqliteStore(Path file) {
         this.file = file.toAbsolutePath();
@@ -41,9 +42,6 @@ public final class SqliteStore implements Store {
                 restrictPermissions();
             }
             JdbcStoreSupport.migrate(writer, Dialect.SQLITE);
-            for (int i = 0; i < READERS; i++) {
-                readers.add(open(true));
-            }
         } catch (SQLException | IOException e) {
             throw new StoreException("cannot open SQLite store at " + this.file + ": " + e.getMessage(), e);
         }
@@ -82,7 +80,14 @@ public final class SqliteStore implements Store {
     public <T> T read(Work<T> work) {
         Connection c;
         try {
-            c = readers.take();
+            c = readers.poll();
+            if (c == null) {
+                // readers are opened on demand (a short CLI command needs one at most)
+                c = openedReaders.getAndIncrement() < READERS ? open(true) : readers.take();
+            }
+        } catch (SQLException e) {
+            openedReaders.decrementAndGet();
+            throw new StoreException("cannot open a read connection: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while waiting for a read connection", e);
