@@ -61,6 +61,56 @@ final class ProcessScenarios {
         return root.resolve("warden-app/target/warden.jsa");
     }
 
+    private Path frozenJar;
+
+    /**
+     * A private copy of the jar, for the diagnostic runs: the launcher's jar can be rebuilt while
+     * the benchmark runs, and a copy taken mid-build is broken, so the copy is checked and retried.
+     */
+    synchronized Path frozenJar() throws Exception {
+        if (frozenJar != null) {
+            return frozenJar;
+        }
+        Path dir = Files.createDirectories(tmpRoot.resolve("jar-copy"));
+        Path copy = dir.resolve("warden.jar");
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Files.copy(jar(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(copy.toFile())) {
+                if (z.getEntry("dev/warden/cli/Main.class") != null) {
+                    frozenJar = copy;
+                    return copy;
+                }
+            } catch (IOException e) {
+                // copied while being rewritten: try again
+            }
+            Thread.sleep(3000);
+        }
+        throw new IllegalStateException("could not take a consistent copy of " + jar());
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * {@code java} with the launcher's flags for {@code up} (full JIT) and an AppCDS archive of its
+     * own, created by one {@code up} run that is stopped with SIGTERM (the archive is written at exit).
+     */
+    List<String> upWithFreshCds() throws Exception {
+        Path jarCopy = frozenJar();
+        Path jsa = jarCopy.resolveSibling("up.jsa");
+        List<String> cmd = List.of(javaBin(), "-XX:+UseSerialGC", "-XX:SharedArchiveFile=" + jsa,
+                "-XX:+AutoCreateSharedArchive", "-Xlog:cds=off", "-Xlog:cds+dynamic=off", "-jar", jarCopy.toString());
+        if (!Files.exists(jsa)) {
+            Path dir = Files.createTempDirectory(tmpRoot, "cds-training-");
+            Up up = startUp(cmd, dir);
+            Thread.sleep(1000);
+            stop(up);
+            Files2.deleteTree(dir);
+        }
+        return cmd;
+    }
+
     // ------------------------------------------------------------------ warden up
 
     /** A running {@code warden up}. {@code pid} is the java process: the launcher execs java. */
@@ -71,7 +121,14 @@ final class ProcessScenarios {
     }
 
     Up startUp(Path dataDir) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--data-dir", dataDir.toString(), "up", "--port", "0")
+        return startUp(List.of(launcher.toString()), dataDir);
+    }
+
+    /** Starts {@code <command...> --data-dir DIR up --port 0}; returns once /healthz answers 200. */
+    Up startUp(List<String> command, Path dataDir) throws Exception {
+        List<String> argv = new ArrayList<>(command);
+        argv.addAll(List.of("--data-dir", dataDir.toString(), "up", "--port", "0"));
+        ProcessBuilder pb = new ProcessBuilder(argv)
                 .directory(tmpRoot.toFile())
                 .redirectError(tmpRoot.resolve(dataDir.getFileName() + ".stderr").toFile());
         CompletableFuture<Integer> port = new CompletableFuture<>();
@@ -163,12 +220,12 @@ final class ProcessScenarios {
     record StartupRun(double portMs, double healthyMs, double stopMs) {}
 
     /** {@code runs} start-ups, each on a fresh data directory (first start) or all on one (restart). */
-    List<StartupRun> startups(int runs, boolean fresh) throws Exception {
+    List<StartupRun> startups(List<String> command, int runs, boolean fresh) throws Exception {
         List<StartupRun> out = new ArrayList<>();
         Path shared = fresh ? null : Files.createTempDirectory(tmpRoot, "restart-");
         for (int i = 0; i < runs; i++) {
             Path dir = fresh ? Files.createTempDirectory(tmpRoot, "first-start-") : shared;
-            Up up = startUp(dir);
+            Up up = startUp(command, dir);
             double stopMs = stop(up);
             out.add(new StartupRun(up.portMs(), up.healthyMs(), stopMs));
             if (fresh) {

@@ -74,9 +74,11 @@ public final class QueueBench {
 
         ProcessScenarios proc = new ProcessScenarios(root, tmp);
         Path cliDataDir = null;
+        FileTime jarAtStart = null;
         try {
             if (only.contains("startup") || only.contains("memory") || only.contains("cli")) {
                 launcherWarmUp(rep, proc);
+                jarAtStart = mtime(proc.jar());
             }
             if (only.contains("queue") || only.contains("drain") || only.contains("steady")) {
                 boolean all = only.contains("queue");
@@ -97,6 +99,10 @@ public final class QueueBench {
             if (!keep) {
                 Files2.deleteTree(tmp);
             }
+        }
+        if (jarAtStart != null && !jarAtStart.equals(mtime(proc.jar()))) {
+            rep.note("**The jar was rebuilt while the benchmark ran** (modified " + jarAtStart + ", now "
+                    + mtime(proc.jar()) + "): launcher runs after that include a different build; run again.");
         }
         rep.note("Whole benchmark took " + Stats.secs(Stats.elapsedMs(started)) + ".");
 
@@ -193,15 +199,19 @@ public final class QueueBench {
 
     private static void startup(Report rep, ProcessScenarios proc, int runs) throws Exception {
         CpuMonitor cpu = CpuMonitor.start();
+        List<String> launcher = List.of(proc.launcher().toString());
         progress("start-up: " + runs + " first starts");
-        List<ProcessScenarios.StartupRun> first = proc.startups(runs, true);
+        List<ProcessScenarios.StartupRun> first = proc.startups(launcher, runs, true);
         progress("start-up: " + runs + " restarts");
-        List<ProcessScenarios.StartupRun> again = proc.startups(runs, false);
+        List<ProcessScenarios.StartupRun> again = proc.startups(launcher, runs, false);
+        progress("start-up: diagnostics, java with a fresh AppCDS archive");
+        List<ProcessScenarios.StartupRun> diag = proc.startups(proc.upWithFreshCds(), Math.max(3, runs), true);
         rep.heading("2. Start-up: `./warden --data-dir DIR up --port 0` until `GET /healthz` is 200");
         rep.table("variant", "runs", "console line printed (median)", "**healthy (median)**", "min", "max",
                 "stop after SIGTERM (median)", "goal ≤ 2 s");
         startupRow(rep, "first start (new data dir: store, token, sample job)", first);
         startupRow(rep, "restart (existing data dir)", again);
+        startupRow(rep, "diag: first start, `java` + launcher `up` flags + **fresh AppCDS** (frozen jar copy)", diag);
         rep.note(cpu.summary());
     }
 
@@ -256,15 +266,13 @@ public final class QueueBench {
         // diagnostics: what dominates? the same JVM flags as the launcher, on a frozen copy of the jar
         int diagRuns = Math.max(3, runs / 2);
         progress("cli: diagnostics (" + diagRuns + " runs each)");
-        Path frozen = tmp.resolve("jar-copy");
-        Files.createDirectories(frozen);
-        Path jarCopy = frozen.resolve("warden.jar");
-        Files.copy(proc.jar(), jarCopy);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path jarCopy = proc.frozenJar();
+        Path frozen = jarCopy.getParent();
+        String java = ProcessScenarios.javaBin();
         List<String> base = new ArrayList<>(List.of(java));
         base.addAll(ProcessScenarios.LAUNCHER_CLI_FLAGS);
         List<String> cds = new ArrayList<>(base);
-        cds.addAll(List.of("-XX:SharedArchiveFile=" + frozen.resolve("warden.jsa"), "-XX:+AutoCreateSharedArchive",
+        cds.addAll(List.of("-XX:SharedArchiveFile=" + frozen.resolve("cli.jsa"), "-XX:+AutoCreateSharedArchive",
                 "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         proc.time(concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), 1, env); // creates the archive
         rows.add(new Row("diag: `java -XX:+UseSerialGC -version` (JVM floor)", proc.time(List.of(java, "-XX:+UseSerialGC", "-version"), diagRuns, env), false));

@@ -68,6 +68,7 @@ public final class WebServer implements AutoCloseable {
             cfg.routes.before(this::securityHeaders);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.get("/healthz", this::health);
+            cfg.routes.get("/", this::landing);
             cfg.routes.get("/api/jobs", this::listJobs);
             cfg.routes.post("/api/jobs", this::enqueue);
             cfg.routes.get("/api/jobs/{id}", ctx -> json(ctx, 200, view(app.queue().get(ctx.pathParam("id")))));
@@ -161,6 +162,18 @@ public final class WebServer implements AutoCloseable {
         ObjectNode q = n.putObject("queue");
         counts.forEach((s, c) -> q.put(s.name(), c));
         json(ctx, storeOk ? 200 : 503, n);
+    }
+
+    /** The console pages arrive in a later release; until then the root says how to reach the API. */
+    private void landing(Context ctx) {
+        ctx.contentType("text/html; charset=utf-8").result("""
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Warden</title></head>
+                <body><h1>Warden is running</h1>
+                <p>The web console is not part of this build yet. Use the REST API with the token from
+                <code>&lt;data_dir&gt;/console.token</code> in the <code>X-Warden-Token</code> header:</p>
+                <pre>curl -H "X-Warden-Token: $(cat .warden/console.token)" %s/api/jobs</pre>
+                <p>Health: <a href="/healthz">/healthz</a></p></body></html>
+                """.formatted("http://" + ctx.host()));
     }
 
     private void listJobs(Context ctx) {
