@@ -47,6 +47,9 @@ final class JobsCommand implements Runnable {
         @Option(names = "--kind", paramLabel = "K", description = "Only jobs of this kind.")
         String kind;
 
+        @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Only jobs with this label (repeatable).")
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+
         @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "At most N jobs (default 50).")
         int limit;
 
@@ -60,7 +63,7 @@ final class JobsCommand implements Runnable {
             }
             JobState st = state == null ? null : JobState.parse(state);
             try (WardenApp app = jobs.main.openApp()) {
-                List<JobRow> rows = app.queue().list(new Tx.JobFilter(st, kind, limit, 0));
+                List<JobRow> rows = app.queue().list(new Tx.JobFilter(st, kind, labels, limit, 0));
                 PrintWriter out = jobs.out();
                 if (json) {
                     ArrayNode arr = Json.NODES.arrayNode();

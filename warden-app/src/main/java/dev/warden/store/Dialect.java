@@ -2,12 +2,13 @@ package dev.warden.store;
 
 /** The few SQL differences between the engines; everything else is shared in {@link JdbcTx}. */
 public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
-                      String upsertHeadSql) {
+                      String upsertHeadSql, String labelEqualsSql) {
 
     public static final Dialect SQLITE = new Dialect("sqlite", "BEGIN IMMEDIATE", "", "",
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
+            "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            "json_extract(labels, '$.\"' || ? || '\"') = ?");
 
     public static final Dialect POSTGRES = new Dialect("postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED", " FOR UPDATE",
-            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql);
+            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql, "(labels::jsonb ->> ?) = ?");
 }

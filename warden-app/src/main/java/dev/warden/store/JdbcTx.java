@@ -102,6 +102,11 @@ final class JdbcTx implements Tx {
             q.append(" AND kind = ?");
             args.add(f.kind());
         }
+        for (Map.Entry<String, String> l : f.labels().entrySet()) {
+            q.append(" AND ").append(dialect.labelEqualsSql());
+            args.add(l.getKey());
+            args.add(l.getValue());
+        }
         q.append(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
         args.add(f.limit());
         args.add(f.offset());

@@ -73,7 +73,12 @@ public interface Tx {
     /** One stored entry: the envelope's canonical JSON plus the columns it is indexed by. */
     record LedgerRow(String chain, long seq, long tsMillis, String event, String corrId, String entry) {}
 
-    record JobFilter(JobState state, String kind, int limit, int offset) {
+    /** Filters for listing jobs; null fields match everything; every label must match. */
+    record JobFilter(JobState state, String kind, Map<String, String> labels, int limit, int offset) {
+        public JobFilter(JobState state, String kind, int limit, int offset) {
+            this(state, kind, Map.of(), limit, offset);
+        }
+
         public static JobFilter all(int limit) {
             return new JobFilter(null, null, limit, 0);
         }

@@ -181,7 +181,15 @@ public final class WebServer implements AutoCloseable {
         int limit = intParam(ctx, "limit", 50, 1, 1000);
         int offset = intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE);
         ArrayNode arr = Json.NODES.arrayNode();
-        app.queue().list(new Tx.JobFilter(state, ctx.queryParam("kind"), limit, offset)).forEach(r -> arr.add(view(r)));
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+        for (String l : ctx.queryParams("label")) {
+            int eq = l.indexOf('=');
+            if (eq <= 0) {
+                throw WardenException.badInput("label: '" + l + "' must be KEY=VALUE");
+            }
+            labels.put(l.substring(0, eq), l.substring(eq + 1));
+        }
+        app.queue().list(new Tx.JobFilter(state, ctx.queryParam("kind"), labels, limit, offset)).forEach(r -> arr.add(view(r)));
         ObjectNode n = Json.object();
         n.set("jobs", arr);
         n.put("limit", limit).put("offset", offset);

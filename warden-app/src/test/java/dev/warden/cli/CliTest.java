@@ -55,6 +55,12 @@ class CliTest {
         }
         Run list = warden("jobs", "list", "--state", "queued", "--json");
         assertThat(Json.parse(list.out()).size()).isEqualTo(2);
+        Path labelled = spec("{\"kind\":\"noop\",\"labels\":{\"team\":\"infra\",\"app.io/name\":\"x\"},"
+                + "\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}");
+        String lid = warden("enqueue", labelled.toString()).out().strip();
+        Run byLabel = warden("jobs", "list", "--label", "team=infra", "--label", "app.io/name=x", "--json");
+        assertThat(Json.parse(byLabel.out())).singleElement().satisfies(x -> assertThat(x.path("id").asText()).isEqualTo(lid));
+        assertThat(Json.parse(warden("jobs", "list", "--label", "team=web", "--json").out())).isEmpty();
     }
 
     @Test
