@@ -23,6 +23,14 @@ public final class EnvelopeLogEncoder extends EncoderBase<ILoggingEvent> {
         redactor = new Redactor(secrets);
     }
 
+    /** A started encoder bound to {@code ctx}. */
+    static EnvelopeLogEncoder started(ch.qos.logback.core.Context ctx) {
+        EnvelopeLogEncoder enc = new EnvelopeLogEncoder();
+        enc.setContext(ctx);
+        enc.start();
+        return enc;
+    }
+
     @Override
     public byte[] headerBytes() {
         return null;

@@ -18,9 +18,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
     @Override
     public ExecutionStatus configure(LoggerContext ctx) {
-        EnvelopeLogEncoder enc = new EnvelopeLogEncoder();
-        enc.setContext(ctx);
-        enc.start();
+        EnvelopeLogEncoder enc = EnvelopeLogEncoder.started(ctx);
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
         stderr.setContext(ctx);
         stderr.setName("STDERR");

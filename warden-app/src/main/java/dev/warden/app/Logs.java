@@ -23,9 +23,7 @@ public final class Logs {
         }
         Path file = dir.resolve("warden.log");
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        EnvelopeLogEncoder enc = new EnvelopeLogEncoder();
-        enc.setContext(ctx);
-        enc.start();
+        EnvelopeLogEncoder enc = EnvelopeLogEncoder.started(ctx);
         FileAppender<ILoggingEvent> app = new FileAppender<>();
         app.setContext(ctx);
         app.setName("FILE");
@@ -37,7 +35,6 @@ public final class Logs {
         root.addAppender(app);
         root.setLevel(Level.INFO);
         // info goes to the file; the console keeps warnings only
-        root.getAppender("STDERR");
         ch.qos.logback.core.Appender<ILoggingEvent> stderr = root.getAppender("STDERR");
         if (stderr != null) {
             ch.qos.logback.classic.filter.ThresholdFilter f = new ch.qos.logback.classic.filter.ThresholdFilter();

@@ -9,7 +9,6 @@ import dev.warden.worker.WorkerPool;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -67,14 +66,11 @@ final class UpCommand implements Callable<Integer> {
         }
         out.println("  api:     curl -H 'X-Warden-Token: <token>' http://" + host + ":" + bound + "/api/jobs");
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Signals.awaitTermination(() -> {
             server.close();
             pool.shutdown(Duration.ofSeconds(10));
             app.close();
-            stopped.countDown();
-        }, "warden-shutdown"));
-        stopped.await();
+        });
         return 0;
     }
 }

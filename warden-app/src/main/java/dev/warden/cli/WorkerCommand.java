@@ -7,7 +7,6 @@ import dev.warden.common.WardenException;
 import dev.warden.worker.WorkerPool;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -46,13 +45,10 @@ final class WorkerCommand implements Callable<Integer> {
         pool.start();
         main.spec.commandLine().getOut().println("worker " + pool.owner() + " started on " + app.store().describe());
         main.spec.commandLine().getOut().flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Signals.awaitTermination(() -> {
             pool.shutdown(Duration.ofSeconds(10));
             app.close();
-            stopped.countDown();
-        }, "warden-shutdown"));
-        stopped.await();
+        });
         return 0;
     }
 }

@@ -5,7 +5,6 @@ import dev.warden.common.Json;
 import dev.warden.policy.Budgets;
 import dev.warden.policy.OperatorPolicy;
 import dev.warden.policy.Policy;
-import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,9 +74,5 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
 
     public static WardenConfig defaults(List<String> defaultRoots) {
         return from(Json.object(), Optional.empty(), defaultRoots);
-    }
-
-    public BigDecimal usdCap() {
-        return policy.budgets().usd();
     }
 }

@@ -19,7 +19,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The durable queue: every state change happens in one store transaction together with its
@@ -323,9 +322,5 @@ public final class Queue {
 
     public Map<JobState, Long> countByState() {
         return store.read(Tx::countByState);
-    }
-
-    public static Set<JobState> terminal() {
-        return JobState.TERMINAL;
     }
 }

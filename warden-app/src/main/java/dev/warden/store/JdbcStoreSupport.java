@@ -7,20 +7,6 @@ import java.sql.SQLException;
 public final class JdbcStoreSupport {
     private JdbcStoreSupport() {}
 
-    public static <T> T inTransaction(Connection c, Dialect dialect, Store.Work<T> work) {
-        try {
-            T result = work.run(new JdbcTx(c, dialect));
-            c.commit();
-            return result;
-        } catch (RuntimeException e) {
-            rollback(c, e);
-            throw e;
-        } catch (Exception e) {
-            rollback(c, e);
-            throw new StoreException(e);
-        }
-    }
-
     /**
      * Runs {@code work} between explicit {@code begin} and COMMIT statements on a connection in
      * auto-commit mode (SQLite: the driver would otherwise keep a transaction, and with it a lock,
@@ -57,14 +43,6 @@ public final class JdbcStoreSupport {
             if (!String.valueOf(r.getMessage()).contains("no transaction")) {
                 cause.addSuppressed(r);
             }
-        }
-    }
-
-    private static void rollback(Connection c, Exception cause) {
-        try {
-            c.rollback();
-        } catch (SQLException r) {
-            cause.addSuppressed(r);
         }
     }
 
