@@ -12,10 +12,11 @@ public final class JdbcStoreSupport {
      * auto-commit mode (SQLite: the driver would otherwise keep a transaction, and with it a lock,
      * open between units of work).
      */
-    public static <T> T inExplicitTransaction(Connection c, Dialect dialect, String begin, Store.Work<T> work) {
+    public static <T> T inExplicitTransaction(StatementCache statements, Dialect dialect, String begin, Store.Work<T> work) {
+        Connection c = statements.connection();
         exec(c, begin);
         try {
-            T result = work.run(new JdbcTx(c, dialect));
+            T result = work.run(new JdbcTx(statements, dialect));
             exec(c, "COMMIT");
             return result;
         } catch (RuntimeException e) {

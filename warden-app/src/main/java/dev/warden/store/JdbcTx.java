@@ -1,7 +1,6 @@
 package dev.warden.store;
 
 import dev.warden.job.JobState;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,12 +21,16 @@ final class JdbcTx implements Tx {
             + "retry_on_lease_loss, idempotency_key, slot, spec, labels, result, error_code, error_message, lease_owner, "
             + "lease_expires_at, cancel_requested, created_at, updated_at, started_at, finished_at";
 
-    private final Connection c;
+    private final StatementCache statements;
     private final Dialect dialect;
 
-    JdbcTx(Connection c, Dialect dialect) {
-        this.c = c;
+    JdbcTx(StatementCache statements, Dialect dialect) {
+        this.statements = statements;
         this.dialect = dialect;
+    }
+
+    private PreparedStatement prep(String sql) throws SQLException {
+        return statements.prepare(sql);
     }
 
     @FunctionalInterface
@@ -48,34 +51,33 @@ final class JdbcTx implements Tx {
     @Override
     public void insertJob(JobRow r) {
         sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (" + JOB_COLUMNS
-                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                ps.setString(1, r.id());
-                ps.setString(2, r.kind());
-                ps.setString(3, r.project());
-                ps.setString(4, r.state().name());
-                ps.setInt(5, r.priority());
-                ps.setLong(6, r.runAfter());
-                ps.setInt(7, r.attempts());
-                ps.setInt(8, r.maxAttempts());
-                ps.setLong(9, r.claims());
-                ps.setBoolean(10, r.retryOnLeaseLoss());
-                ps.setString(11, r.idempotencyKey());
-                ps.setString(12, r.slot());
-                ps.setString(13, r.spec());
-                ps.setString(14, r.labels());
-                ps.setString(15, r.result());
-                ps.setString(16, r.errorCode());
-                ps.setString(17, r.errorMessage());
-                ps.setString(18, r.leaseOwner());
-                setLong(ps, 19, r.leaseExpiresAt());
-                ps.setBoolean(20, r.cancelRequested());
-                ps.setLong(21, r.createdAt());
-                ps.setLong(22, r.updatedAt());
-                setLong(ps, 23, r.startedAt());
-                setLong(ps, 24, r.finishedAt());
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = prep("INSERT INTO jobs (" + JOB_COLUMNS
+                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            ps.setString(1, r.id());
+            ps.setString(2, r.kind());
+            ps.setString(3, r.project());
+            ps.setString(4, r.state().name());
+            ps.setInt(5, r.priority());
+            ps.setLong(6, r.runAfter());
+            ps.setInt(7, r.attempts());
+            ps.setInt(8, r.maxAttempts());
+            ps.setLong(9, r.claims());
+            ps.setBoolean(10, r.retryOnLeaseLoss());
+            ps.setString(11, r.idempotencyKey());
+            ps.setString(12, r.slot());
+            ps.setString(13, r.spec());
+            ps.setString(14, r.labels());
+            ps.setString(15, r.result());
+            ps.setString(16, r.errorCode());
+            ps.setString(17, r.errorMessage());
+            ps.setString(18, r.leaseOwner());
+            setLong(ps, 19, r.leaseExpiresAt());
+            ps.setBoolean(20, r.cancelRequested());
+            ps.setLong(21, r.createdAt());
+            ps.setLong(22, r.updatedAt());
+            setLong(ps, 23, r.startedAt());
+            setLong(ps, 24, r.finishedAt());
+            ps.executeUpdate();
             return null;
         });
     }
@@ -117,8 +119,8 @@ final class JdbcTx implements Tx {
     public Map<JobState, Long> countByState() {
         return sql(() -> {
             Map<JobState, Long> m = new EnumMap<>(JobState.class);
-            try (PreparedStatement ps = c.prepareStatement("SELECT state, COUNT(*) FROM jobs GROUP BY state");
-                 ResultSet rs = ps.executeQuery()) {
+            PreparedStatement ps = prep("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     m.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
                 }
@@ -149,9 +151,9 @@ final class JdbcTx implements Tx {
     public Map<String, Integer> runningBySlot() {
         return sql(() -> {
             Map<String, Integer> m = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement(
+            PreparedStatement ps = prep(
                     "SELECT slot, COUNT(*) FROM jobs WHERE state = 'running' AND slot IS NOT NULL GROUP BY slot");
-                 ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     m.put(rs.getString(1), rs.getInt(2));
                 }
@@ -166,26 +168,25 @@ final class JdbcTx implements Tx {
             return;
         }
         sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = 'running', lease_owner = ?, "
+            PreparedStatement ps = prep("UPDATE jobs SET state = 'running', lease_owner = ?, "
                     + "lease_expires_at = ?, attempts = ?, claims = ?, started_at = ?, updated_at = ?, "
                     + "cancel_requested = ?, result = NULL, error_code = NULL, error_message = NULL "
-                    + "WHERE id = ? AND state = 'queued'")) {
-                for (JobRow r : claimed) {
-                    ps.setString(1, r.leaseOwner());
-                    setLong(ps, 2, r.leaseExpiresAt());
-                    ps.setInt(3, r.attempts());
-                    ps.setLong(4, r.claims());
-                    setLong(ps, 5, r.startedAt());
-                    ps.setLong(6, r.updatedAt());
-                    ps.setBoolean(7, false);
-                    ps.setString(8, r.id());
-                    ps.addBatch();
-                }
-                int[] counts = ps.executeBatch();
-                for (int n : counts) {
-                    if (n == 0) {
-                        throw new StoreException(new SQLException("claimed row was no longer queued"));
-                    }
+                    + "WHERE id = ? AND state = 'queued'");
+            for (JobRow r : claimed) {
+                ps.setString(1, r.leaseOwner());
+                setLong(ps, 2, r.leaseExpiresAt());
+                ps.setInt(3, r.attempts());
+                ps.setLong(4, r.claims());
+                setLong(ps, 5, r.startedAt());
+                ps.setLong(6, r.updatedAt());
+                ps.setBoolean(7, false);
+                ps.setString(8, r.id());
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int n : counts) {
+                if (n == 0) {
+                    throw new StoreException(new SQLException("claimed row was no longer queued"));
                 }
             }
             return null;
@@ -195,20 +196,18 @@ final class JdbcTx implements Tx {
     @Override
     public List<LeaseView> heartbeat(String owner, long leaseUntil, long now) {
         return sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET lease_expires_at = ? "
-                    + "WHERE lease_owner = ? AND state = 'running'")) {
-                ps.setLong(1, leaseUntil);
-                ps.setString(2, owner);
-                ps.executeUpdate();
-            }
+            PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
+                    + "WHERE lease_owner = ? AND state = 'running'");
+            extend.setLong(1, leaseUntil);
+            extend.setString(2, owner);
+            extend.executeUpdate();
             List<LeaseView> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, claims, cancel_requested FROM jobs "
-                    + "WHERE lease_owner = ? AND state = 'running'")) {
-                ps.setString(1, owner);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new LeaseView(rs.getString(1), rs.getLong(2), rs.getBoolean(3)));
-                    }
+            PreparedStatement held = prep("SELECT id, claims, cancel_requested FROM jobs "
+                    + "WHERE lease_owner = ? AND state = 'running'");
+            held.setString(1, owner);
+            try (ResultSet rs = held.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new LeaseView(rs.getString(1), rs.getLong(2), rs.getBoolean(3)));
                 }
             }
             return out;
@@ -219,29 +218,28 @@ final class JdbcTx implements Tx {
     public boolean updateJob(JobRow r, Set<JobState> expectedStates, long expectedClaims) {
         return sql(() -> {
             String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
-            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
+            PreparedStatement ps = prep("UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
                     + "attempts = ?, max_attempts = ?, claims = ?, result = ?, error_code = ?, error_message = ?, "
                     + "lease_owner = ?, lease_expires_at = ?, cancel_requested = ?, updated_at = ?, started_at = ?, "
-                    + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (" + states + ")")) {
-                ps.setString(1, r.state().name());
-                ps.setInt(2, r.priority());
-                ps.setLong(3, r.runAfter());
-                ps.setInt(4, r.attempts());
-                ps.setInt(5, r.maxAttempts());
-                ps.setLong(6, r.claims());
-                ps.setString(7, r.result());
-                ps.setString(8, r.errorCode());
-                ps.setString(9, r.errorMessage());
-                ps.setString(10, r.leaseOwner());
-                setLong(ps, 11, r.leaseExpiresAt());
-                ps.setBoolean(12, r.cancelRequested());
-                ps.setLong(13, r.updatedAt());
-                setLong(ps, 14, r.startedAt());
-                setLong(ps, 15, r.finishedAt());
-                ps.setString(16, r.id());
-                ps.setLong(17, expectedClaims);
-                return ps.executeUpdate() == 1;
-            }
+                    + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (" + states + ")");
+            ps.setString(1, r.state().name());
+            ps.setInt(2, r.priority());
+            ps.setLong(3, r.runAfter());
+            ps.setInt(4, r.attempts());
+            ps.setInt(5, r.maxAttempts());
+            ps.setLong(6, r.claims());
+            ps.setString(7, r.result());
+            ps.setString(8, r.errorCode());
+            ps.setString(9, r.errorMessage());
+            ps.setString(10, r.leaseOwner());
+            setLong(ps, 11, r.leaseExpiresAt());
+            ps.setBoolean(12, r.cancelRequested());
+            ps.setLong(13, r.updatedAt());
+            setLong(ps, 14, r.startedAt());
+            setLong(ps, 15, r.finishedAt());
+            ps.setString(16, r.id());
+            ps.setLong(17, expectedClaims);
+            return ps.executeUpdate() == 1;
         });
     }
 
@@ -253,16 +251,15 @@ final class JdbcTx implements Tx {
 
     private List<JobRow> queryJobs(String query, Object... args) {
         return sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement(query)) {
-                bind(ps, args);
-                List<JobRow> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(readJob(rs));
-                    }
+            PreparedStatement ps = prep(query);
+            bind(ps, args);
+            List<JobRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(readJob(rs));
                 }
-                return out;
             }
+            return out;
         });
     }
 
@@ -279,11 +276,10 @@ final class JdbcTx implements Tx {
     @Override
     public Optional<String> setting(String key) {
         return sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM settings WHERE key = ?")) {
-                ps.setString(1, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-                }
+            PreparedStatement ps = prep("SELECT value FROM settings WHERE key = ?");
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
             }
         });
     }
@@ -291,11 +287,10 @@ final class JdbcTx implements Tx {
     @Override
     public void putSetting(String key, String value) {
         sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement(dialect.upsertSettingSql())) {
-                ps.setString(1, key);
-                ps.setString(2, value);
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = prep(dialect.upsertSettingSql());
+            ps.setString(1, key);
+            ps.setString(2, value);
+            ps.executeUpdate();
             return null;
         });
     }
@@ -305,13 +300,12 @@ final class JdbcTx implements Tx {
     @Override
     public Optional<LedgerHead> lockLedgerHead(String chain) {
         return sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM ledger_heads WHERE chain = ?"
-                    + dialect.headLockSuffix())) {
-                ps.setString(1, chain);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)))
-                            : Optional.empty();
-                }
+            PreparedStatement ps = prep("SELECT chain, seq, hash FROM ledger_heads WHERE chain = ?"
+                    + dialect.headLockSuffix());
+            ps.setString(1, chain);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)))
+                        : Optional.empty();
             }
         });
     }
@@ -319,19 +313,18 @@ final class JdbcTx implements Tx {
     @Override
     public void insertLedgerEntries(List<LedgerRow> rows) {
         sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)")) {
-                for (LedgerRow r : rows) {
-                    ps.setString(1, r.chain());
-                    ps.setLong(2, r.seq());
-                    ps.setLong(3, r.tsMillis());
-                    ps.setString(4, r.event());
-                    ps.setString(5, r.corrId());
-                    ps.setString(6, r.entry());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
+            PreparedStatement ps = prep(
+                    "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)");
+            for (LedgerRow r : rows) {
+                ps.setString(1, r.chain());
+                ps.setLong(2, r.seq());
+                ps.setLong(3, r.tsMillis());
+                ps.setString(4, r.event());
+                ps.setString(5, r.corrId());
+                ps.setString(6, r.entry());
+                ps.addBatch();
             }
+            ps.executeBatch();
             return null;
         });
     }
@@ -339,12 +332,11 @@ final class JdbcTx implements Tx {
     @Override
     public void putLedgerHead(LedgerHead h) {
         sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement(dialect.upsertHeadSql())) {
-                ps.setString(1, h.chain());
-                ps.setLong(2, h.seq());
-                ps.setString(3, h.hash());
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = prep(dialect.upsertHeadSql());
+            ps.setString(1, h.chain());
+            ps.setLong(2, h.seq());
+            ps.setString(3, h.hash());
+            ps.executeUpdate();
             return null;
         });
     }
@@ -353,8 +345,8 @@ final class JdbcTx implements Tx {
     public List<LedgerHead> ledgerHeads() {
         return sql(() -> {
             List<LedgerHead> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM ledger_heads ORDER BY chain");
-                 ResultSet rs = ps.executeQuery()) {
+            PreparedStatement ps = prep("SELECT chain, seq, hash FROM ledger_heads ORDER BY chain");
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)));
                 }
@@ -367,9 +359,9 @@ final class JdbcTx implements Tx {
     public List<String> ledgerChains() {
         return sql(() -> {
             List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
+            PreparedStatement ps = prep(
                     "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger ORDER BY 1");
-                 ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));
                 }
@@ -400,17 +392,16 @@ final class JdbcTx implements Tx {
 
     private List<LedgerRow> queryLedger(String query, Object... args) {
         return sql(() -> {
-            try (PreparedStatement ps = c.prepareStatement(query)) {
-                bind(ps, args);
-                List<LedgerRow> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new LedgerRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
-                                rs.getString(5), rs.getString(6)));
-                    }
+            PreparedStatement ps = prep(query);
+            bind(ps, args);
+            List<LedgerRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new LedgerRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6)));
                 }
-                return out;
             }
+            return out;
         });
     }
 

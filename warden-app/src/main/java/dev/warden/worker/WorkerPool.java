@@ -43,6 +43,8 @@ public final class WorkerPool implements AutoCloseable {
     private final Object wake = new Object();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final Completer completer;
+    private final EvidenceWriter evidenceWriter;
+    private volatile boolean lastClaimFull;
     private volatile long lastHeartbeatOk;
     private volatile long lastReap;
     private Thread poller;
@@ -76,6 +78,7 @@ public final class WorkerPool implements AutoCloseable {
         this.clock = queue.clock();
         this.permits = new Semaphore(settings.concurrency());
         this.completer = new Completer(queue, "warden-completer");
+        this.evidenceWriter = new EvidenceWriter(evidence, 2);
         this.lastHeartbeatOk = clock.millis();
     }
 
@@ -85,6 +88,11 @@ public final class WorkerPool implements AutoCloseable {
 
     public int runningCount() {
         return running.size();
+    }
+
+    /** Evidence bundles not yet written (they trail the outcomes they describe). */
+    public int evidenceBacklog() {
+        return evidenceWriter.backlog();
     }
 
     public void start() {
@@ -107,6 +115,13 @@ public final class WorkerPool implements AutoCloseable {
                 if (!permits.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
                     continue;
                 }
+                if (lastClaimFull && settings.claimBatch() > 1) {
+                    // a backlog is waiting: gather a few more free slots so one transaction claims a batch
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(10, settings.pollInterval().toMillis()));
+                    while (permits.availablePermits() < settings.claimBatch() / 2 - 1 && System.nanoTime() < until) {
+                        Thread.sleep(1);
+                    }
+                }
                 int got = 1 + drainPermits(settings.claimBatch() - 1);
                 if (stopping.get()) {
                     permits.release(got);
@@ -114,6 +129,7 @@ public final class WorkerPool implements AutoCloseable {
                 }
                 int claimed = claimAndStart(got);
                 permits.release(got - claimed);
+                lastClaimFull = claimed == got;
                 if (claimed < got) {
                     idle();
                 }
@@ -256,11 +272,7 @@ public final class WorkerPool implements AutoCloseable {
                         LOG.info("job {} attempt {} ended {}: {} {}", row.id(), rj.job.attempts(), row.state(),
                                 row.errorCode(), row.errorMessage());
                     }
-                    try {
-                        evidence.materialize(row);
-                    } catch (RuntimeException e) {
-                        LOG.warn("evidence for {} not written: {}", row.id(), e.getMessage());
-                    }
+                    evidenceWriter.submit(row);
                 });
             }
         } catch (RuntimeException e) {
@@ -345,8 +357,11 @@ public final class WorkerPool implements AutoCloseable {
             lastHeartbeatOk = now;
             return;
         }
-        List<LeaseView> held;
+        // judge only attempts that were claimed before this heartbeat read the store: one claimed
+        // meanwhile is legitimately absent from the answer
+        List<Running> judged = List.copyOf(running.values());
         long before = clock.millis();
+        List<LeaseView> held;
         try {
             held = queue.heartbeat(owner);
             lastHeartbeatOk = now;
@@ -361,7 +376,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         Map<String, LeaseView> byId = new HashMap<>();
         held.forEach(v -> byId.put(v.id(), v));
-        for (Running rj : running.values()) {
+        for (Running rj : judged) {
             LeaseView v = byId.get(rj.job.id());
             if (v == null || v.claims() != rj.job.claims()) {
                 if (!rj.settled.get()) {
@@ -418,6 +433,7 @@ public final class WorkerPool implements AutoCloseable {
             control.interrupt();
         }
         completer.close();
+        evidenceWriter.close();
     }
 
     @Override

@@ -71,6 +71,14 @@ class WorkerPoolTest {
         return app.queue().get(id);
     }
 
+    /** The job's evidence directory once its bundle shows the job's final state (bundles trail outcomes). */
+    private Path evidenceOf(JobRow done) {
+        Path dir = app.evidence().dir(done.id());
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dir.resolve("summary.md"))
+                && Files.readString(dir.resolve("summary.md")).contains("| state | " + done.state() + " |"));
+        return dir;
+    }
+
     private ObjectNode repoIndex(String... patterns) {
         ObjectNode s = Json.object().put("kind", "repo_index");
         ObjectNode p = s.putObject("payload").put("repo", repo.toString());
@@ -109,7 +117,7 @@ class WorkerPoolTest {
         assertThat(lines).hasSize(3);
         assertThat(lines).anySatisfy(l -> assertThat(Json.parse(l).path("path").asText()).isEqualTo("src/a.py"));
         assertThat(String.join("\n", lines)).doesNotContain("outside the repo", "in git");
-        Path ev = app.evidence().dir(done.id());
+        Path ev = evidenceOf(done);
         assertThat(ev.resolve("events.jsonl")).exists();
         assertThat(Files.readString(ev.resolve("summary.md"))).contains("succeeded", "index.jsonl", "\"matches\" : 3");
         assertThat(Files.readAllLines(ev.resolve("events.jsonl"))).extracting(l -> Json.parse(l).path("event").asText())
@@ -131,7 +139,7 @@ class WorkerPoolTest {
         assertThat(done.state()).isEqualTo(JobState.failed);
         assertThat(done.errorCode()).isEqualTo("budget_exceeded:output_bytes");
         assertThat(Files.size(app.evidence().artifacts(done.id()).resolve("index.jsonl"))).isLessThanOrEqualTo(500);
-        assertThat(Files.readString(app.evidence().dir(done.id()).resolve("events.jsonl"))).contains("budget.exceeded");
+        assertThat(Files.readString(evidenceOf(done).resolve("events.jsonl"))).contains("budget.exceeded");
     }
 
     @Test
@@ -206,7 +214,7 @@ class WorkerPoolTest {
         assertThat(done.state()).isEqualTo(JobState.failed);
         assertThat(done.errorCode()).isEqualTo("policy_denied");
         assertThat(done.errorMessage()).contains("repos does not include it");
-        String events = Files.readString(app.evidence().dir(done.id()).resolve("events.jsonl"));
+        String events = Files.readString(evidenceOf(done).resolve("events.jsonl"));
         assertThat(events).contains("policy.denied");
         assertThat(Files.readString(app.evidence().dir(done.id()).resolve("summary.md"))).contains("repo.open");
     }
@@ -221,7 +229,7 @@ class WorkerPoolTest {
 
         StringBuilder everything = new StringBuilder();
         app.store().read(tx -> tx.ledgerTail(100_000)).forEach(r -> everything.append(r.entry()).append('\n'));
-        try (var files = Files.walk(app.evidence().dir(done.id()))) {
+        try (var files = Files.walk(evidenceOf(done))) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 everything.append(Files.readString(f));
             }

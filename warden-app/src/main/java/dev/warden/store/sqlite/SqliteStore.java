@@ -2,6 +2,7 @@ package dev.warden.store.sqlite;
 
 import dev.warden.store.Dialect;
 import dev.warden.store.JdbcStoreSupport;
+import dev.warden.store.StatementCache;
 import dev.warden.store.Store;
 import dev.warden.store.StoreException;
 import java.io.IOException;
@@ -26,9 +27,9 @@ public final class SqliteStore implements Store {
 
     private final Path file;
     private final String url;
-    private final Connection writer;
+    private final StatementCache writer;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
+    private final BlockingQueue<StatementCache> readers = new ArrayBlockingQueue<>(READERS);
     private final java.util.concurrent.atomic.AtomicInteger openedReaders = new java.util.concurrent.atomic.AtomicInteger();
 
     public SqliteStore(Path file) {
@@ -37,11 +38,12 @@ public final class SqliteStore implements Store {
         try {
             boolean existed = Files.exists(this.file);
             Files.createDirectories(this.file.getParent());
-            this.writer = open(false);
+            Connection w = open(false);
+            this.writer = new StatementCache(w);
             if (!existed) {
                 restrictPermissions();
             }
-            JdbcStoreSupport.migrate(writer, Dialect.SQLITE);
+            JdbcStoreSupport.migrate(w, Dialect.SQLITE);
         } catch (SQLException | IOException e) {
             throw new StoreException("cannot open SQLite store at " + this.file + ": " + e.getMessage(), e);
         }
@@ -78,12 +80,12 @@ public final class SqliteStore implements Store {
 
     @Override
     public <T> T read(Work<T> work) {
-        Connection c;
+        StatementCache c;
         try {
             c = readers.poll();
             if (c == null) {
                 // readers are opened on demand (a short CLI command needs one at most)
-                c = openedReaders.getAndIncrement() < READERS ? open(true) : readers.take();
+                c = openedReaders.getAndIncrement() < READERS ? new StatementCache(open(true)) : readers.take();
             }
         } catch (SQLException e) {
             openedReaders.decrementAndGet();
@@ -113,7 +115,7 @@ public final class SqliteStore implements Store {
         writeLock.lock();
         try {
             closeQuietly(writer);
-            Connection c;
+            StatementCache c;
             while ((c = readers.poll()) != null) {
                 closeQuietly(c);
             }
@@ -122,9 +124,10 @@ public final class SqliteStore implements Store {
         }
     }
 
-    private static void closeQuietly(Connection c) {
+    private static void closeQuietly(StatementCache statements) {
+        statements.close();
         try {
-            c.close();
+            statements.connection().close();
         } catch (SQLException ignored) {
             // closing: nothing to do
         }
