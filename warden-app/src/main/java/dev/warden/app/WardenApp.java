@@ -42,6 +42,13 @@ public final class WardenApp implements AutoCloseable {
         }
     }
 
+    /** Where bubblewrap is looked for; tests replace it to prove that a missing bwrap fails closed. */
+    private java.util.function.Supplier<Optional<dev.warden.exec.Sandbox.Bwrap>> bwrap = dev.warden.exec.Sandbox.Bwrap::find;
+
+    public void locateBwrapWith(java.util.function.Supplier<Optional<dev.warden.exec.Sandbox.Bwrap>> finder) {
+        this.bwrap = finder;
+    }
+
     private final Path dataDir;
     private final WardenConfig config;
     private final Clock clock;
@@ -164,7 +171,7 @@ public final class WardenApp implements AutoCloseable {
         WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
-        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId());
+        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy().isolation(), bwrap.get());
     }
 
     public Path dataDir() {

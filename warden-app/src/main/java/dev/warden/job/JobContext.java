@@ -2,6 +2,8 @@ package dev.warden.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.exec.ExecRequest;
+import dev.warden.exec.ExecResult;
 import dev.warden.policy.Budgets;
 import dev.warden.policy.Policy;
 import java.io.Closeable;
@@ -41,6 +43,14 @@ public interface JobContext {
 
     /** Appends text to a file inside {@code paths.write}; charged to {@code output_bytes}. */
     void appendFile(Path file, String text);
+
+    /**
+     * Runs an allowlisted program: argv only (never a shell string), the executable resolved and
+     * checked against {@code exec.allow}, the environment replaced, the working directory inside
+     * {@code paths.write}, isolated as the operator policy requires (bubblewrap by default; no
+     * silent fallback), output capped, the whole tree killed on timeout, cancellation or budget end.
+     */
+    ExecResult exec(ExecRequest request);
 
     /** Opens {@code artifacts/<name>} in the evidence bundle for writing; every byte is charged to {@code output_bytes}. */
     ArtifactWriter openArtifact(String name);

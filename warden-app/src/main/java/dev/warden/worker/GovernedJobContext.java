@@ -3,6 +3,12 @@ package dev.warden.worker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.common.Json;
+import dev.warden.exec.ArgvRules;
+import dev.warden.exec.EnvRules;
+import dev.warden.exec.ExecRequest;
+import dev.warden.exec.ExecResult;
+import dev.warden.exec.ProcessRunner;
+import dev.warden.exec.Sandbox;
 import dev.warden.job.JobContext;
 import dev.warden.job.JobFailure;
 import dev.warden.ledger.EventDraft;
@@ -46,9 +52,13 @@ final class GovernedJobContext implements JobContext {
     private final Clock clock;
     private final AtomicReference<JobFailure> stop;
     private final LongSupplier leaseDeadline;
+    private final Isolation isolation;
+
+    /** The operator's isolation decision: which sandbox processes run in, or why none can be had. */
+    record Isolation(java.util.Optional<Sandbox> sandbox, String unavailableReason) {}
 
     GovernedJobContext(JobRow job, JsonNode spec, Store store, Ledger ledger, Path artifactsDir, Clock clock,
-                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline) {
+                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline, Isolation isolation) {
         this.job = job;
         this.payload = spec.path("payload");
         this.policy = Policy.fromJson(spec.get("policy"));
@@ -59,6 +69,7 @@ final class GovernedJobContext implements JobContext {
         this.clock = clock;
         this.stop = stop;
         this.leaseDeadline = leaseDeadline;
+        this.isolation = isolation;
     }
 
     BudgetMeter meter() {
@@ -197,6 +208,66 @@ final class GovernedJobContext implements JobContext {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public ExecResult exec(ExecRequest r) {
+        checkpoint();
+        String exe = r.argv().isEmpty() ? "" : r.argv().get(0);
+        Path cwd = PathRules.resolve(r.cwd());
+        if (!PathRules.isInsideAny(cwd, policy.writePaths())) {
+            throw deny("exec", exe, "working directory " + r.cwd() + " is not inside paths.write");
+        }
+        Path executable = switch (ArgvRules.check(r.argv(), cwd, policy)) {
+            case ArgvRules.Verdict.Allowed a -> a.executable();
+            case ArgvRules.Verdict.Refused f -> throw deny("exec", exe, f.reason());
+        };
+        for (String name : r.env().keySet()) {
+            java.util.Optional<String> refused = EnvRules.refusal(name);
+            if (refused.isPresent()) {
+                throw deny("exec", exe, refused.get());
+            }
+        }
+        Sandbox sandbox = isolation.sandbox().orElse(null);
+        if (sandbox == null) {
+            ObjectNode d = Json.object().put("act", "exec").put("target", exe).put("reason", isolation.unavailableReason());
+            ledger.record(store, EventDraft.error("exec.refused", "exec", job.id(), job.leaseOwner(), d));
+            throw JobFailure.permanent("isolation_unavailable", isolation.unavailableReason());
+        }
+        List<Path> readOnly = policy.readPaths().stream().map(PathRules::resolve).toList();
+        List<Path> writable = policy.writePaths().stream().map(PathRules::resolve).toList();
+        List<String> command = sandbox.command(executable, r.argv().subList(1, r.argv().size()), cwd,
+                new Sandbox.Mounts(readOnly, writable), policy.network());
+        long wallLeft = Math.max(0, meter.deadlineMillis() - clock.millis());
+        long timeout = Math.min(r.timeout().toMillis(), wallLeft);
+        ObjectNode started = Json.object().put("executable", executable.toString()).put("cwd", cwd.toString())
+                .put("isolation", sandbox.name()).put("timeout_ms", timeout).put("network", policy.network());
+        started.putArray("argv").addAll(r.argv().stream().map(com.fasterxml.jackson.databind.node.TextNode::valueOf).toList());
+        started.putArray("env").addAll(r.env().keySet().stream().sorted().map(com.fasterxml.jackson.databind.node.TextNode::valueOf).toList());
+        event("exec.started", started);
+        ExecResult res;
+        try {
+            res = ProcessRunner.run(command, cwd, EnvRules.childEnvironment(r.env(), cwd.toString()), timeout,
+                    r.maxOutputBytes(), sandbox.name(), executable, () -> stop.get() != null || clock.millis() > leaseDeadline.getAsLong());
+        } catch (ProcessRunner.Stopped e) {
+            checkpoint();
+            throw new JobFailure.Stop("interrupted", "the process was stopped");
+        }
+        String outText = ledger.redactor().scrub(res.stdout());
+        String errText = ledger.redactor().scrub(res.stderr());
+        ObjectNode finished = Json.object().put("executable", executable.toString()).put("exit_code", res.exitCode())
+                .put("duration_ms", res.durationMs()).put("stdout_bytes", res.stdoutBytes())
+                .put("stderr_bytes", res.stderrBytes()).put("truncated", res.truncated()).put("timed_out", res.timedOut())
+                .put("isolation", sandbox.name());
+        event("exec.finished", finished);
+        charge(outText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + errText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        if (res.timedOut() && timeout < r.timeout().toMillis()) {
+            throw budgetExceeded("wall_time_s", "wall time budget of " + meter.budgets().wallTimeS() + " s spent while "
+                    + executable.getFileName() + " ran");
+        }
+        return new ExecResult(res.exitCode(), res.durationMs(), outText, errText, res.stdoutBytes(), res.stderrBytes(),
+                res.truncated(), res.timedOut(), res.isolation(), res.executable());
     }
 
     @Override

@@ -2,10 +2,12 @@ package dev.warden.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.common.Json;
+import dev.warden.exec.Sandbox;
 import dev.warden.job.JobFailure;
 import dev.warden.job.JobKind;
 import dev.warden.job.KindRegistry;
 import dev.warden.ledger.EventDraft;
+import dev.warden.policy.OperatorPolicy;
 import dev.warden.queue.ClaimResult;
 import dev.warden.queue.Outcome;
 import dev.warden.queue.Queue;
@@ -44,6 +46,7 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final Completer completer;
     private final EvidenceWriter evidenceWriter;
+    private final GovernedJobContext.Isolation isolation;
     private volatile boolean lastClaimFull;
     private volatile long lastHeartbeatOk;
     private volatile long lastReap;
@@ -69,7 +72,8 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner) {
+    public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner,
+                      OperatorPolicy.Isolation mode, Optional<Sandbox.Bwrap> bwrap) {
         this.queue = queue;
         this.kinds = kinds;
         this.evidence = evidence;
@@ -79,6 +83,13 @@ public final class WorkerPool implements AutoCloseable {
         this.permits = new Semaphore(settings.concurrency());
         this.completer = new Completer(queue, "warden-completer");
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
+        this.isolation = switch (mode) {
+            case none -> new GovernedJobContext.Isolation(Optional.of(new Sandbox.None()), null);
+            case bwrap -> new GovernedJobContext.Isolation(bwrap.map(b -> (Sandbox) b),
+                    "isolation required by the operator policy but bubblewrap (bwrap) was not found in /usr/bin, "
+                            + "/usr/local/bin or /bin; install it (apt-get install bubblewrap), or set policy.isolation: none "
+                            + "to run unisolated");
+        };
         this.lastHeartbeatOk = clock.millis();
     }
 
@@ -225,7 +236,7 @@ public final class WorkerPool implements AutoCloseable {
             JobKind kind = kinds.find(job.kind()).orElseThrow(() ->
                     JobFailure.permanent("unknown_kind", "kind '" + job.kind() + "' is not registered on worker " + owner));
             GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
-                    evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline);
+                    evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation);
             rj.deadline = ctx.meter().deadlineMillis();
             JsonNode result = kind.run(ctx);
             ctx.checkpoint();
