@@ -53,6 +53,10 @@ final class ProcessScenarios {
         return launcher;
     }
 
+    Path tmpRoot() {
+        return tmpRoot;
+    }
+
     Path jar() {
         return root.resolve("warden-app/target/warden.jar");
     }
@@ -130,7 +134,7 @@ final class ProcessScenarios {
         argv.addAll(List.of("--data-dir", dataDir.toString(), "up", "--port", "0"));
         ProcessBuilder pb = new ProcessBuilder(argv)
                 .directory(tmpRoot.toFile())
-                .redirectError(tmpRoot.resolve(dataDir.getFileName() + ".stderr").toFile());
+                .redirectError(stderrFile(dataDir).toFile());
         CompletableFuture<Integer> port = new CompletableFuture<>();
         List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
         long t0 = System.nanoTime();
@@ -154,6 +158,31 @@ final class ProcessScenarios {
             Thread.sleep(5);
         }
         return new Up(p, bound, portMs, Stats.elapsedMs(t0), dataDir, lines);
+    }
+
+    private Path stderrFile(Path dataDir) {
+        return tmpRoot.resolve(dataDir.getFileName() + ".stderr");
+    }
+
+    /**
+     * Modification times of the jar and the launcher's CDS archive: when they change across a run,
+     * the launcher (or a concurrent build) rebuilt the jar or the archive inside that run.
+     */
+    List<Object> buildState() {
+        List<Object> l = new ArrayList<>();
+        for (Path p : List.of(jar(), appCdsArchive())) {
+            try {
+                l.add(Files.exists(p) ? Files.getLastModifiedTime(p) : "missing");
+            } catch (IOException e) {
+                l.add("unreadable");
+            }
+        }
+        return l;
+    }
+
+    /** The launcher prints this when it rebuilds a stale jar (sources newer than the jar) before running. */
+    static boolean launcherBuilt(String stderr) {
+        return stderr.contains("warden: building");
     }
 
     private static void pumpStdout(InputStream in, CompletableFuture<Integer> port, List<String> lines) {
@@ -219,21 +248,89 @@ final class ProcessScenarios {
 
     record StartupRun(double portMs, double healthyMs, double stopMs) {}
 
-    /** {@code runs} start-ups, each on a fresh data directory (first start) or all on one (restart). */
-    List<StartupRun> startups(List<String> command, int runs, boolean fresh) throws Exception {
-        List<StartupRun> out = new ArrayList<>();
-        Path shared = fresh ? null : Files.createTempDirectory(tmpRoot, "restart-");
-        for (int i = 0; i < runs; i++) {
-            Path dir = fresh ? Files.createTempDirectory(tmpRoot, "first-start-") : shared;
+    /**
+     * One start-up of {@code command} on {@code dir} (a new directory: first start; an existing
+     * one: restart), then SIGTERM. A run in which the launcher first rebuilt a stale jar is repeated.
+     */
+    StartupRun startupOnce(List<String> command, Path dir) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            List<Object> before = buildState();
             Up up = startUp(command, dir);
             double stopMs = stop(up);
-            out.add(new StartupRun(up.portMs(), up.healthyMs(), stopMs));
-            if (fresh) {
-                Files2.deleteTree(dir);
+            boolean rebuilt = launcherBuilt(Files.readString(stderrFile(dir))) || !before.equals(buildState());
+            if (!rebuilt || attempt >= 3) {
+                return new StartupRun(up.portMs(), up.healthyMs(), stopMs);
             }
         }
-        if (shared != null) {
-            Files2.deleteTree(shared);
+    }
+
+    // ------------------------------------------------------------------ where start-up time goes
+
+    /** A milestone: when (JVM uptime, ms) a marker class was first loaded, from -Xlog:class+load. */
+    record Milestone(String what, double atMs) {}
+
+    /** Marker classes, in start-up order; each is first loaded when that phase begins. */
+    static final List<String[]> MARKERS = List.of(
+            new String[] {"dev.warden.cli.Main", "JVM booted, main class loaded"},
+            new String[] {"dev.warden.config.ConfigLoader", "picocli command model built and parsed; WardenApp.open starts"},
+            new String[] {"dev.warden.store.sqlite.SqliteStore", "config loaded (Jackson set up); opening the store"},
+            new String[] {"org.sqlite.core.NativeDB", "sqlite-jdbc native library extracted and loaded"},
+            new String[] {"dev.warden.ledger.Ledger", "store open (writer connection, migrations checked)"},
+            new String[] {"io.javalin.Javalin", "app wired; HTTP server set-up starts"},
+            new String[] {"dev.warden.app.SampleJob", "Javalin/Jetty started"},
+            new String[] {"com.networknt.schema.SchemaRegistry", "JSON Schema validator first used"},
+            new String[] {"com.networknt.schema.JsonSchemaFactory", "JSON Schema validator first used"});
+
+    /**
+     * Runs {@code command} {@code repeats} times with {@code -Xlog:class+load} (inserted before
+     * {@code -jar}) and returns, per marker, the median JVM uptime at which it was first loaded;
+     * {@code up} is stopped once healthy.
+     */
+    List<Milestone> milestones(List<String> command, List<String> args, boolean up, int repeats) throws Exception {
+        Map<String, List<Double>> at = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < repeats; i++) {
+            milestonesOnce(command, args, up).forEach((k, v) -> at.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+        }
+        List<Milestone> out = new ArrayList<>();
+        at.forEach((k, v) -> out.add(new Milestone(k, Stats.median(v))));
+        out.sort(java.util.Comparator.comparingDouble(Milestone::atMs));
+        return out;
+    }
+
+    private Map<String, Double> milestonesOnce(List<String> command, List<String> args, boolean up) throws Exception {
+        Path log = Files.createTempFile(tmpRoot, "classload-", ".log");
+        List<String> cmd = new ArrayList<>(command);
+        cmd.add(cmd.indexOf("-jar"), "-Xlog:class+load:file=" + log + ":uptime");
+        if (up) {
+            Path dir = Files.createTempDirectory(tmpRoot, "phases-");
+            Up u = startUp(cmd, dir);
+            stop(u);
+            Files2.deleteTree(dir);
+        } else {
+            List<String> argv = new ArrayList<>(cmd);
+            argv.addAll(args);
+            time(argv, 1, Map.of());
+        }
+        Map<String, Double> first = new java.util.HashMap<>();
+        double last = 0;
+        Pattern line = Pattern.compile("^\\[(\\d+\\.\\d+)s\\] (\\S+) ");
+        for (String l : Files.readAllLines(log)) {
+            Matcher m = line.matcher(l);
+            if (m.find()) {
+                double t = Double.parseDouble(m.group(1)) * 1000;
+                first.putIfAbsent(m.group(2), t);
+                last = t;
+            }
+        }
+        Files.deleteIfExists(log);
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (String[] mk : MARKERS) {
+            if (first.containsKey(mk[0])) {
+                out.putIfAbsent(mk[1] + " (`" + mk[0].substring(mk[0].lastIndexOf('.') + 1) + "`)", first.get(mk[0]));
+            }
+        }
+        if (!up) {
+            out.put("last class loaded (command ran, JVM exiting)", last);
         }
         return out;
     }
@@ -320,7 +417,7 @@ final class ProcessScenarios {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("burst not finished after 5 minutes: " + h);
                 }
-                Thread.sleep(20);
+                Thread.sleep(50);   // each /healthz counts jobs by state: do not poll harder
             }
             double burstMs = Stats.elapsedMs(t0);
             sampling.set(false);
@@ -364,6 +461,7 @@ final class ProcessScenarios {
     /** Runs {@code argv} {@code runs} times (output discarded), each must exit 0; wall time per run in ms. */
     Timed time(List<String> argv, int runs, Map<String, String> envOverrides) throws Exception {
         List<Double> out = new ArrayList<>();
+        int rebuilds = 0;
         for (int i = 0; i < runs; i++) {
             ProcessBuilder pb = new ProcessBuilder(argv).directory(tmpRoot.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.PIPE);
@@ -374,6 +472,7 @@ final class ProcessScenarios {
                     pb.environment().put(k, v);
                 }
             });
+            List<Object> before = buildState();
             long t = System.nanoTime();
             Process p = pb.start();
             byte[] err = p.getErrorStream().readAllBytes();
@@ -382,6 +481,11 @@ final class ProcessScenarios {
             if (code != 0) {
                 throw new IllegalStateException(String.join(" ", argv) + " exited " + code + ": "
                         + new String(err, StandardCharsets.UTF_8));
+            }
+            boolean rebuilt = launcherBuilt(new String(err, StandardCharsets.UTF_8)) || !before.equals(buildState());
+            if (rebuilt && rebuilds++ < 3) {
+                i--;            // the jar or CDS archive was rebuilt inside this run: run it again
+                continue;
             }
             out.add(ms);
         }

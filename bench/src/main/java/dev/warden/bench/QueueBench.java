@@ -34,7 +34,7 @@ import java.util.Set;
  *   --jobs N              jobs per drain scenario [20000]
  *   --batch N             specs per enqueueAll call [500]
  *   --concurrency LIST    worker concurrency levels [8,16]
- *   --rate N              steady producer rate, jobs/s [2000]
+ *   --rate LIST           steady producer rates, jobs/s [500,2000]
  *   --seconds N           steady producer duration [5]
  *   --startup-runs N      start-ups per variant [5]
  *   --cli-runs N          runs per CLI command [10]
@@ -54,7 +54,7 @@ public final class QueueBench {
         int jobs = intOpt(o, "jobs", 20_000);
         int batch = intOpt(o, "batch", 500);
         List<Integer> levels = Arrays.stream(o.getOrDefault("concurrency", "8,16").split(",")).map(Integer::parseInt).toList();
-        int rate = intOpt(o, "rate", 2000);
+        List<Integer> rates = Arrays.stream(o.getOrDefault("rate", "500,2000").split(",")).map(Integer::parseInt).toList();
         int seconds = intOpt(o, "seconds", 5);
         int startupRuns = intOpt(o, "startup-runs", 5);
         int cliRuns = intOpt(o, "cli-runs", 10);
@@ -82,7 +82,7 @@ public final class QueueBench {
             }
             if (only.contains("queue") || only.contains("drain") || only.contains("steady")) {
                 boolean all = only.contains("queue");
-                queue(rep, new QueueScenarios(tmp, keep), jobs, batch, levels, rate, seconds,
+                queue(rep, new QueueScenarios(tmp, keep), jobs, batch, levels, rates, seconds,
                         all || only.contains("drain"), all || only.contains("steady"));
             }
             if (only.contains("startup")) {
@@ -93,7 +93,7 @@ public final class QueueBench {
                 memory(rep, proc, cliDataDir, Duration.ofSeconds(idleSeconds), only.contains("memory") ? burst : 1000);
             }
             if (only.contains("cli")) {
-                cli(rep, proc, cliDataDir, cliRuns, tmp);
+                cli(rep, proc, cliDataDir, cliRuns);
             }
         } finally {
             if (!keep) {
@@ -135,8 +135,8 @@ public final class QueueBench {
                 .row("JAVA_HOME seen by the launcher", String.valueOf(System.getenv("JAVA_HOME")));
     }
 
-    private static void queue(Report rep, QueueScenarios qs, int jobs, int batch, List<Integer> levels, int rate,
-                              int seconds, boolean doDrain, boolean doSteady) throws Exception {
+    private static void queue(Report rep, QueueScenarios qs, int jobs, int batch, List<Integer> levels,
+                              List<Integer> rates, int seconds, boolean doDrain, boolean doSteady) throws Exception {
         CpuMonitor cpu = CpuMonitor.start();
         progress("queue: JIT warm-up (2,000 jobs, not reported)");
         qs.drain(2000, batch, levels.get(0));
@@ -147,42 +147,67 @@ public final class QueueBench {
             drains.add(qs.drain(jobs, batch, c));
         }
         List<QueueScenarios.SteadyResult> steadies = new ArrayList<>();
-        for (int c : doSteady ? levels : List.<Integer>of()) {
-            progress("queue: steady " + rate + " jobs/s for " + seconds + " s, concurrency " + c);
-            steadies.add(qs.steady(rate, Duration.ofSeconds(seconds), c));
+        for (int rate : doSteady ? rates : List.<Integer>of()) {
+            for (int c : levels) {
+                progress("queue: steady " + rate + " jobs/s for " + seconds + " s, concurrency " + c);
+                steadies.add(qs.steady(rate, Duration.ofSeconds(seconds), c));
+            }
         }
 
         rep.heading("1. Queue throughput (in process, SQLite, ledger on)");
+        if (!drains.isEmpty()) {
+            drainTable(rep, drains, batch);
+        }
+        if (!steadies.isEmpty()) {
+            steadyTable(rep, steadies, seconds);
+        }
+        rep.note(cpu.summary());
+    }
+
+    private static void drainTable(Report rep, List<QueueScenarios.DrainResult> drains, int batch) {
         rep.line("Enqueue: `queue().enqueueAll()` in batches of " + batch + " (one transaction per batch, "
                 + "ledger entries in the same transaction). Drain: `newWorkerPool(c).start()` until "
-                + "`countByState()` shows all succeeded (claim, run, complete with group commit, evidence bundle).");
+                + "`countByState()` shows all succeeded (claim, run, complete with group commit); evidence bundles are written "
+                + "off that path and are flushed by `pool.shutdown()` (second time column).");
         rep.table("scenario", "jobs", "parse+validate", "enqueue (store+ledger)", "drain (claim→run→complete)",
-                "enqueue→start p50", "p99", "max", "run p50", "lease lost (attempts>1)", "ledger entries (per job)", "ledger verify");
+                "+ evidence flushed", "enqueue→start p50", "p99", "max", "run p50", "lease lost (attempts>1)", "ledger entries (per job)",
+                "ledger verify");
         for (QueueScenarios.DrainResult d : drains) {
             rep.row("drain, concurrency " + d.concurrency(), Stats.num(d.jobs()),
                     Stats.rate(d.jobs() / (d.parseMs() / 1000)),
                     Stats.rate(d.jobs() / (d.enqueueMs() / 1000)) + " (" + Stats.secs(d.enqueueMs()) + ")",
                     "**" + Stats.rate(d.jobs() / (d.drainMs() / 1000)) + "** (" + Stats.secs(d.drainMs()) + ")",
-                    d.latency().p50() + " ms", d.latency().p99() + " ms", d.latency().max() + " ms",
+                    Stats.secs(d.flushedMs()), d.latency().p50() + " ms", d.latency().p99() + " ms", d.latency().max() + " ms",
                     d.latency().runP50() + " ms", retriedCell(d.latency()), ledgerCell(d.ledger(), d.jobs()),
                     verifyCell(d.ledger()));
         }
         rep.line("");
-        rep.line("Steady: the pool runs while a producer enqueues " + rate / 100 + " jobs every 10 ms ("
-                + Stats.rate(rate) + " target) for " + seconds + " s and wakes the pool after each enqueue, "
-                + "as `POST /api/jobs` does in `warden up`.");
+    }
+
+    private static void steadyTable(Report rep, List<QueueScenarios.SteadyResult> steadies, int seconds) {
+        rep.line("Steady: the pool runs while a producer enqueues at a fixed rate (one `enqueueAll` of rate/100 jobs "
+                + "every 10 ms) for " + seconds + " s and wakes the pool after each enqueue, as `POST /api/jobs` does in "
+                + "`warden up`. Latency is only meaningful while the rate stays below the drain throughput above; "
+                + "beyond it the backlog grows and latency is queueing again.");
         rep.table("scenario", "jobs", "producer rate achieved", "backlog cleared after producer stopped",
-                "enqueue→start p50", "p99", "max", "run p50", "run p99", "lease lost (attempts>1)", "ledger entries (per job)",
-                "ledger verify");
+                "enqueue→start p50", "p99", "max", "run p50", "run p99", "lease lost (attempts>1)",
+                "ledger entries (per job)", "ledger verify");
         for (QueueScenarios.SteadyResult s : steadies) {
             rep.row("steady " + Stats.rate(s.targetRate()) + ", concurrency " + s.concurrency(), Stats.num(s.jobs()),
                     Stats.rate(s.achievedRate()), Stats.ms(s.tailMs()),
                     "**" + s.latency().p50() + " ms**", "**" + s.latency().p99() + " ms**", s.latency().max() + " ms",
                     s.latency().runP50() + " ms", s.latency().runP99() + " ms", retriedCell(s.latency()),
-                    ledgerCell(s.ledger(), s.jobs()),
-                    verifyCell(s.ledger()));
+                    ledgerCell(s.ledger(), s.jobs()), verifyCell(s.ledger()));
         }
-        rep.note(cpu.summary());
+    }
+
+    private static void milestoneTable(Report rep, List<ProcessScenarios.Milestone> ms) {
+        rep.table("phase begins", "JVM uptime", "since previous");
+        double prev = 0;
+        for (ProcessScenarios.Milestone m : ms) {
+            rep.row(m.what(), Stats.ms(m.atMs()), "+" + Stats.ms(m.atMs() - prev));
+            prev = m.atMs();
+        }
     }
 
     private static String retriedCell(QueueScenarios.Latency l) {
@@ -200,18 +225,34 @@ public final class QueueBench {
     private static void startup(Report rep, ProcessScenarios proc, int runs) throws Exception {
         CpuMonitor cpu = CpuMonitor.start();
         List<String> launcher = List.of(proc.launcher().toString());
-        progress("start-up: " + runs + " first starts");
-        List<ProcessScenarios.StartupRun> first = proc.startups(launcher, runs, true);
-        progress("start-up: " + runs + " restarts");
-        List<ProcessScenarios.StartupRun> again = proc.startups(launcher, runs, false);
-        progress("start-up: diagnostics, java with a fresh AppCDS archive");
-        List<ProcessScenarios.StartupRun> diag = proc.startups(proc.upWithFreshCds(), Math.max(3, runs), true);
+        List<String> freshCds = proc.upWithFreshCds();
+        Path restartDir = Files.createTempDirectory(proc.tmpRoot(), "restart-");
+        List<ProcessScenarios.StartupRun> first = new ArrayList<>();
+        List<ProcessScenarios.StartupRun> again = new ArrayList<>();
+        List<ProcessScenarios.StartupRun> diag = new ArrayList<>();
+        // variants interleaved round by round, so a disturbance hits all of them alike
+        for (int i = 0; i < runs; i++) {
+            progress("start-up: round " + (i + 1) + " of " + runs);
+            Path dir = Files.createTempDirectory(proc.tmpRoot(), "first-start-");
+            first.add(proc.startupOnce(launcher, dir));
+            Files2.deleteTree(dir);
+            again.add(proc.startupOnce(launcher, restartDir));
+            dir = Files.createTempDirectory(proc.tmpRoot(), "first-start-cds-");
+            diag.add(proc.startupOnce(freshCds, dir));
+            Files2.deleteTree(dir);
+        }
+        Files2.deleteTree(restartDir);
+        List<ProcessScenarios.Milestone> phases = proc.milestones(freshCds, List.of(), true, 3);
         rep.heading("2. Start-up: `./warden --data-dir DIR up --port 0` until `GET /healthz` is 200");
         rep.table("variant", "runs", "console line printed (median)", "**healthy (median)**", "min", "max",
                 "stop after SIGTERM (median)", "goal ≤ 2 s");
         startupRow(rep, "first start (new data dir: store, token, sample job)", first);
         startupRow(rep, "restart (existing data dir)", again);
         startupRow(rep, "diag: first start, `java` + launcher `up` flags + **fresh AppCDS** (frozen jar copy)", diag);
+        rep.line("");
+        rep.line("Where the time goes (diag first start with `-Xlog:class+load`, median of 3: JVM uptime when a marker "
+                + "class was first loaded, i.e. when that phase began; the class-load log itself adds a little):");
+        milestoneTable(rep, phases);
         rep.note(cpu.summary());
     }
 
@@ -246,50 +287,66 @@ public final class QueueBench {
         rep.note(cpu.summary());
     }
 
-    private static void cli(Report rep, ProcessScenarios proc, Path dir, int runs, Path tmp) throws Exception {
+    private static void cli(Report rep, ProcessScenarios proc, Path dir, int runs) throws Exception {
         CpuMonitor cpu = CpuMonitor.start();
         String w = proc.launcher().toString();
         String dd = dir.toString();
         Map<String, String> env = Map.of();
         Map<String, String> noJavaHome = new HashMap<>();
         noJavaHome.put("JAVA_HOME", null);
-
-        record Row(String name, ProcessScenarios.Timed t, boolean goal) {}
-        List<Row> rows = new ArrayList<>();
-        progress("cli: " + runs + " × jobs list, ledger verify, --version");
-        rows.add(new Row("`./warden --data-dir D jobs list`", proc.time(List.of(w, "--data-dir", dd, "jobs", "list"), runs, env), true));
-        rows.add(new Row("`./warden --data-dir D ledger verify`", proc.time(List.of(w, "--data-dir", dd, "ledger", "verify"), runs, env), true));
-        rows.add(new Row("`./warden --version` (no store)", proc.time(List.of(w, "--version"), runs, env), false));
-        rows.add(new Row("`./warden --data-dir D jobs list`, JAVA_HOME unset (launcher probes JDKs)",
-                proc.time(List.of(w, "--data-dir", dd, "jobs", "list"), runs, noJavaHome), false));
+        noJavaHome.put("PATH", "/usr/bin:/bin");   // whatever java the system has there; the launcher probes for a JDK >= 21
 
         // diagnostics: what dominates? the same JVM flags as the launcher, on a frozen copy of the jar
-        int diagRuns = Math.max(3, runs / 2);
-        progress("cli: diagnostics (" + diagRuns + " runs each)");
         Path jarCopy = proc.frozenJar();
-        Path frozen = jarCopy.getParent();
         String java = ProcessScenarios.javaBin();
         List<String> base = new ArrayList<>(List.of(java));
         base.addAll(ProcessScenarios.LAUNCHER_CLI_FLAGS);
         List<String> cds = new ArrayList<>(base);
-        cds.addAll(List.of("-XX:SharedArchiveFile=" + frozen.resolve("cli.jsa"), "-XX:+AutoCreateSharedArchive",
+        cds.addAll(List.of("-XX:SharedArchiveFile=" + jarCopy.resolveSibling("cli.jsa"), "-XX:+AutoCreateSharedArchive",
                 "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         proc.time(concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), 1, env); // creates the archive
-        rows.add(new Row("diag: `java -XX:+UseSerialGC -version` (JVM floor)", proc.time(List.of(java, "-XX:+UseSerialGC", "-version"), diagRuns, env), false));
-        rows.add(new Row("diag: java + launcher flags + **fresh AppCDS**, jobs list",
-                proc.time(concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), diagRuns, env), false));
-        rows.add(new Row("diag: java + launcher flags + **fresh AppCDS**, ledger verify",
-                proc.time(concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "ledger", "verify"), diagRuns, env), false));
-        rows.add(new Row("diag: java + launcher flags, **no AppCDS** (JDK base archive only), jobs list",
-                proc.time(concat(base, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), diagRuns, env), false));
+        List<ProcessScenarios.Milestone> phases = proc.milestones(concat(cds, "-jar", jarCopy.toString()),
+                List.of("--data-dir", dd, "jobs", "list"), false, 3);
+
+        record Cmd(String name, List<String> argv, Map<String, String> env, int runs, boolean goal) {}
+        int diagRuns = Math.max(3, runs / 2);
+        List<Cmd> cmds = List.of(
+                new Cmd("`./warden --data-dir D jobs list`", List.of(w, "--data-dir", dd, "jobs", "list"), env, runs, true),
+                new Cmd("`./warden --data-dir D ledger verify`", List.of(w, "--data-dir", dd, "ledger", "verify"), env, runs, true),
+                new Cmd("`./warden --version` (no store)", List.of(w, "--version"), env, runs, false),
+                new Cmd("`./warden --data-dir D jobs list`, JAVA_HOME unset and PATH=/usr/bin:/bin (launcher probes for a JDK)",
+                        List.of(w, "--data-dir", dd, "jobs", "list"), noJavaHome, runs, false),
+                new Cmd("diag: `java -XX:+UseSerialGC -version` (JVM floor)", List.of(java, "-XX:+UseSerialGC", "-version"),
+                        env, diagRuns, false),
+                new Cmd("diag: java + launcher flags + **fresh AppCDS**, jobs list",
+                        concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), env, diagRuns, false),
+                new Cmd("diag: java + launcher flags + **fresh AppCDS**, ledger verify",
+                        concat(cds, "-jar", jarCopy.toString(), "--data-dir", dd, "ledger", "verify"), env, diagRuns, false),
+                new Cmd("diag: java + launcher flags, **no AppCDS** (JDK base archive only), jobs list",
+                        concat(base, "-jar", jarCopy.toString(), "--data-dir", dd, "jobs", "list"), env, diagRuns, false));
+        Map<Cmd, List<Double>> times = new java.util.LinkedHashMap<>();
+        cmds.forEach(c -> times.put(c, new ArrayList<>()));
+        // interleaved round by round, so a disturbance hits all commands alike
+        for (int r = 0; r < runs; r++) {
+            progress("cli: round " + (r + 1) + " of " + runs);
+            for (Cmd c : cmds) {
+                if (r < c.runs()) {
+                    times.get(c).addAll(proc.time(c.argv(), 1, c.env()).ms());
+                }
+            }
+        }
 
         rep.heading("4. CLI wall time (data dir D = the one left by section 3)");
         rep.table("command", "runs", "**median**", "min", "max", "goal ≤ 1 s");
-        for (Row r : rows) {
-            double med = r.t().median();
-            rep.row(r.name(), String.valueOf(r.t().ms().size()), "**" + Stats.ms(med) + "**", Stats.ms(Stats.min(r.t().ms())),
-                    Stats.ms(Stats.max(r.t().ms())), r.goal() ? (med <= 1000 ? "met" : "**not met**") : "-");
+        for (Cmd c : cmds) {
+            List<Double> t = times.get(c);
+            double med = Stats.median(t);
+            rep.row(c.name(), String.valueOf(t.size()), "**" + Stats.ms(med) + "**", Stats.ms(Stats.min(t)),
+                    Stats.ms(Stats.max(t)), c.goal() ? (med <= 1000 ? "met" : "**not met**") : "-");
         }
+        rep.line("");
+        rep.line("Where the time goes in `jobs list` (diag runs with fresh AppCDS and `-Xlog:class+load`, median of 3):");
+        milestoneTable(rep, phases);
         rep.note(cpu.summary());
     }
 
