@@ -103,6 +103,7 @@ public final class Ledger {
             }
         }
         long total = 0;
+        java.security.MessageDigest digest = sha256();
         for (String c : chains) {
             LedgerHead head = heads.get(c);
             if (head == null) {
@@ -121,11 +122,17 @@ public final class Ledger {
                     if (row.seq() > head.seq()) {
                         break;
                     }
-                    Optional<String> problem = check(row, c, expectedSeq, prev);
+                    JsonNode entry;
+                    try {
+                        entry = Json.parse(row.entry());
+                    } catch (RuntimeException e) {
+                        return bad(total, chains.size(), new Finding(c, expectedSeq, "entry is not valid JSON"));
+                    }
+                    Optional<String> problem = check(row, entry, c, expectedSeq, prev, digest);
                     if (problem.isPresent()) {
                         return bad(total, chains.size(), new Finding(c, expectedSeq, problem.get()));
                     }
-                    prev = Json.parse(row.entry()).path("hash").asText();
+                    prev = entry.path("hash").asText();
                     expectedSeq++;
                     total++;
                     after = row.seq();
@@ -160,17 +167,12 @@ public final class Ledger {
         return new VerifyReport(false, entries, chains, Optional.of(f));
     }
 
-    private static Optional<String> check(LedgerRow row, String chain, long expectedSeq, String prev) {
+    private static Optional<String> check(LedgerRow row, JsonNode entry, String chain, long expectedSeq, String prev,
+                                          java.security.MessageDigest digest) {
         if (row.seq() != expectedSeq) {
             return Optional.of(row.seq() > expectedSeq
                     ? "entry missing: expected seq " + expectedSeq + ", next stored is seq " + row.seq()
                     : "entry out of order: seq " + row.seq() + " found where seq " + expectedSeq + " belongs");
-        }
-        JsonNode entry;
-        try {
-            entry = Json.parse(row.entry());
-        } catch (RuntimeException e) {
-            return Optional.of("entry is not valid JSON");
         }
         if (entry.path("seq").asLong(-1) != expectedSeq || !chain.equals(entry.path("chain").asText())) {
             return Optional.of("entry content carries seq " + entry.path("seq").asText() + " of chain "
@@ -179,13 +181,40 @@ public final class Ledger {
         if (!prev.equals(entry.path("prev_hash").asText())) {
             return Optional.of("prev_hash does not match the previous entry's hash (reordered, inserted or deleted)");
         }
-        ObjectNode copy = ((ObjectNode) entry).deepCopy();
-        String stated = copy.path("hash").asText();
-        copy.remove("hash");
-        if (!Envelope.computeHash(copy).equals(stated)) {
+        String stated = entry.path("hash").asText();
+        if (!stated.equals(hashOfStored(row.entry(), stated, entry, digest))) {
             return Optional.of("hash mismatch: entry content was edited");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The hash of a stored entry, computed over the stored bytes: entries are written in canonical
+     * form, so the text without its {@code "hash"} member is exactly what was hashed, and any change
+     * to the stored bytes (even one that keeps the meaning) is reported as an edit. Re-serializing
+     * every entry would triple the cost of a verification.
+     */
+    private static String hashOfStored(String text, String stated, JsonNode entry, java.security.MessageDigest digest) {
+        String member = ",\"hash\":\"" + stated + "\"";
+        int at = text.indexOf(member);
+        String withoutHash;
+        if (at >= 0 && text.indexOf(member, at + 1) < 0) {
+            withoutHash = text.substring(0, at) + text.substring(at + member.length());
+        } else {
+            ObjectNode copy = ((ObjectNode) entry).deepCopy();
+            copy.remove("hash");
+            withoutHash = Json.canonical(copy);
+        }
+        digest.reset();
+        return java.util.HexFormat.of().formatHex(digest.digest(withoutHash.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The current head of every chain. */

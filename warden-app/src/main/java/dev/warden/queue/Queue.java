@@ -157,10 +157,10 @@ public final class Queue {
         });
     }
 
-    /** Extends every lease {@code owner} holds; returns what the store says that owner still holds. */
-    public List<LeaseView> heartbeat(String owner) {
+    /** Extends the leases of the attempts {@code owner} is running; returns what the store says it holds. */
+    public List<LeaseView> heartbeat(String owner, java.util.Collection<String> running) {
         long now = clock.millis();
-        return store.write(tx -> tx.heartbeat(owner, now + settings.lease().toMillis(), now));
+        return store.write(tx -> tx.heartbeat(owner, running, now + settings.lease().toMillis(), now));
     }
 
     // ------------------------------------------------------------------ complete

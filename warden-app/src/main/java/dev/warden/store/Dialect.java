@@ -2,13 +2,16 @@ package dev.warden.store;
 
 /** The few SQL differences between the engines; everything else is shared in {@link JdbcTx}. */
 public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
-                      String upsertHeadSql, String labelEqualsSql) {
+                      String upsertHeadSql, String labelEqualsSql, String claimFrom, String expiredFrom) {
 
     public static final Dialect SQLITE = new Dialect("sqlite", "BEGIN IMMEDIATE", "", "",
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            "json_extract(labels, '$.\"' || ? || '\"') = ?");
+            "json_extract(labels, '$.\"' || ? || '\"') = ?",
+            // SQLite's planner prefers the (state, created_at) index and sorts every queued row;
+            // the partial claim index returns them in claim order without a sort
+            "jobs INDEXED BY jobs_claim", "jobs INDEXED BY jobs_running_lease");
 
     public static final Dialect POSTGRES = new Dialect("postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED", " FOR UPDATE",
-            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql, "(labels::jsonb ->> ?) = ?");
+            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql, "(labels::jsonb ->> ?) = ?", "jobs", "jobs");
 }

@@ -132,7 +132,7 @@ final class JdbcTx implements Tx {
     @Override
     public List<JobRow> claimCandidates(long now, int limit, Collection<String> openSlots) {
         StringBuilder q = new StringBuilder("SELECT " + JOB_COLUMNS
-                + " FROM jobs WHERE state = 'queued' AND run_after <= ?");
+                + " FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ?");
         List<Object> args = new ArrayList<>();
         args.add(now);
         if (openSlots.isEmpty()) {
@@ -194,13 +194,19 @@ final class JdbcTx implements Tx {
     }
 
     @Override
-    public List<LeaseView> heartbeat(String owner, long leaseUntil, long now) {
+    public List<LeaseView> heartbeat(String owner, Collection<String> ids, long leaseUntil, long now) {
         return sql(() -> {
-            PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
-                    + "WHERE lease_owner = ? AND state = 'running'");
-            extend.setLong(1, leaseUntil);
-            extend.setString(2, owner);
-            extend.executeUpdate();
+            if (!ids.isEmpty()) {
+                PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
+                        + "WHERE id = ? AND lease_owner = ? AND state = 'running'");
+                for (String id : ids) {
+                    extend.setLong(1, leaseUntil);
+                    extend.setString(2, id);
+                    extend.setString(3, owner);
+                    extend.addBatch();
+                }
+                extend.executeBatch();
+            }
             List<LeaseView> out = new ArrayList<>();
             PreparedStatement held = prep("SELECT id, claims, cancel_requested FROM jobs "
                     + "WHERE lease_owner = ? AND state = 'running'");
@@ -245,7 +251,7 @@ final class JdbcTx implements Tx {
 
     @Override
     public List<JobRow> expiredLeases(long now, int limit) {
-        return queryJobs("SELECT " + JOB_COLUMNS + " FROM jobs WHERE state = 'running' AND lease_expires_at < ? "
+        return queryJobs("SELECT " + JOB_COLUMNS + " FROM " + dialect.expiredFrom() + " WHERE state = 'running' AND lease_expires_at < ? "
                 + "ORDER BY lease_expires_at LIMIT ?" + dialect.claimLockSuffix(), now, limit);
     }
 

@@ -32,8 +32,11 @@ public interface Tx {
     /** Marks queued rows as claimed (rows already carry the new values from {@link JobRow#claimed}). */
     void markClaimed(List<JobRow> claimed);
 
-    /** Extends the leases of the given owner's running jobs; returns what the store now holds for that owner. */
-    List<LeaseView> heartbeat(String owner, long leaseUntil, long now);
+    /**
+     * Extends the leases of {@code ids} (attempts the owner is still running; an attempt it gave up
+     * on is left to expire) and returns every running job the store says the owner holds.
+     */
+    List<LeaseView> heartbeat(String owner, Collection<String> ids, long leaseUntil, long now);
 
     /**
      * Writes every mutable column of {@code row} if the stored job is still in one of

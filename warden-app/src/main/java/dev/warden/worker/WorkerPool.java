@@ -374,7 +374,8 @@ public final class WorkerPool implements AutoCloseable {
         long before = clock.millis();
         List<LeaseView> held;
         try {
-            held = queue.heartbeat(owner);
+            held = queue.heartbeat(owner, judged.stream().filter(rj -> !rj.settled.get() && rj.stop.get() == null)
+                    .map(rj -> rj.job.id()).toList());
             lastHeartbeatOk = now;
         } catch (RuntimeException e) {
             LOG.warn("heartbeat failed: {}", e.getMessage());

@@ -187,11 +187,27 @@ class QueueTest {
         claim("w1", 1);
         for (int i = 0; i < 5; i++) {
             clock.advance(Duration.ofSeconds(20));
-            assertThat(queue.heartbeat("w1")).singleElement().satisfies(v -> assertThat(v.cancelRequested()).isFalse());
+            assertThat(queue.heartbeat("w1", List.of(job.id()))).singleElement()
+                    .satisfies(v -> assertThat(v.cancelRequested()).isFalse());
             assertThat(queue.reapExpiredLeases("reaper")).isZero();
         }
         queue.cancel(job.id(), "operator");
-        assertThat(queue.heartbeat("w1")).singleElement().satisfies(v -> assertThat(v.cancelRequested()).isTrue());
+        assertThat(queue.heartbeat("w1", List.of(job.id()))).singleElement()
+                .satisfies(v -> assertThat(v.cancelRequested()).isTrue());
+    }
+
+    @Test
+    void anAttemptTheWorkerGaveUpOnIsNotKeptAliveByItsHeartbeats() {
+        JobRow kept = enqueue(TestWarden.noop());
+        JobRow abandoned = enqueue(TestWarden.noop());
+        assertThat(claim("w1", 2)).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            clock.advance(Duration.ofSeconds(20));
+            assertThat(queue.heartbeat("w1", List.of(kept.id()))).hasSize(2);
+        }
+        assertThat(queue.reapExpiredLeases("reaper")).isEqualTo(1);
+        assertThat(queue.get(abandoned.id()).state()).isEqualTo(JobState.queued);
+        assertThat(queue.get(kept.id()).state()).isEqualTo(JobState.running);
     }
 
     @Test
