@@ -122,17 +122,17 @@ public final class Ledger {
                     if (row.seq() > head.seq()) {
                         break;
                     }
-                    JsonNode entry;
+                    ChainFields entry;
                     try {
-                        entry = Json.parse(row.entry());
-                    } catch (RuntimeException e) {
+                        entry = ChainFields.read(row.entry());
+                    } catch (java.io.IOException | RuntimeException e) {
                         return bad(total, chains.size(), new Finding(c, expectedSeq, "entry is not valid JSON"));
                     }
                     Optional<String> problem = check(row, entry, c, expectedSeq, prev, digest);
                     if (problem.isPresent()) {
                         return bad(total, chains.size(), new Finding(c, expectedSeq, problem.get()));
                     }
-                    prev = entry.path("hash").asText();
+                    prev = entry.hash();
                     expectedSeq++;
                     total++;
                     after = row.seq();
@@ -167,22 +167,51 @@ public final class Ledger {
         return new VerifyReport(false, entries, chains, Optional.of(f));
     }
 
-    private static Optional<String> check(LedgerRow row, JsonNode entry, String chain, long expectedSeq, String prev,
+    /** The members of a stored entry that the chain is checked with, read without building a tree. */
+    record ChainFields(long seq, String chain, String prevHash, String hash) {
+        private static final com.fasterxml.jackson.core.JsonFactory FACTORY = Json.MAPPER.getFactory();
+
+        static ChainFields read(String text) throws java.io.IOException {
+            long seq = -1;
+            String chain = "";
+            String prev = "";
+            String hash = "";
+            try (com.fasterxml.jackson.core.JsonParser p = FACTORY.createParser(text)) {
+                if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    throw new java.io.IOException("not an object");
+                }
+                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+                    switch (name) {
+                        case "seq" -> seq = t.isNumeric() ? p.getLongValue() : -1;
+                        case "chain" -> chain = p.getValueAsString("");
+                        case "prev_hash" -> prev = p.getValueAsString("");
+                        case "hash" -> hash = p.getValueAsString("");
+                        default -> p.skipChildren();
+                    }
+                }
+            }
+            return new ChainFields(seq, chain, prev, hash);
+        }
+    }
+
+    private static Optional<String> check(LedgerRow row, ChainFields entry, String chain, long expectedSeq, String prev,
                                           java.security.MessageDigest digest) {
         if (row.seq() != expectedSeq) {
             return Optional.of(row.seq() > expectedSeq
                     ? "entry missing: expected seq " + expectedSeq + ", next stored is seq " + row.seq()
                     : "entry out of order: seq " + row.seq() + " found where seq " + expectedSeq + " belongs");
         }
-        if (entry.path("seq").asLong(-1) != expectedSeq || !chain.equals(entry.path("chain").asText())) {
-            return Optional.of("entry content carries seq " + entry.path("seq").asText() + " of chain "
-                    + entry.path("chain").asText() + " (moved or reordered)");
+        if (entry.seq() != expectedSeq || !chain.equals(entry.chain())) {
+            return Optional.of("entry content carries seq " + entry.seq() + " of chain " + entry.chain()
+                    + " (moved or reordered)");
         }
-        if (!prev.equals(entry.path("prev_hash").asText())) {
+        if (!prev.equals(entry.prevHash())) {
             return Optional.of("prev_hash does not match the previous entry's hash (reordered, inserted or deleted)");
         }
-        String stated = entry.path("hash").asText();
-        if (!stated.equals(hashOfStored(row.entry(), stated, entry, digest))) {
+        String stated = entry.hash();
+        if (!stated.equals(hashOfStored(row.entry(), stated, digest))) {
             return Optional.of("hash mismatch: entry content was edited");
         }
         return Optional.empty();
@@ -194,14 +223,14 @@ public final class Ledger {
      * to the stored bytes (even one that keeps the meaning) is reported as an edit. Re-serializing
      * every entry would triple the cost of a verification.
      */
-    private static String hashOfStored(String text, String stated, JsonNode entry, java.security.MessageDigest digest) {
+    private static String hashOfStored(String text, String stated, java.security.MessageDigest digest) {
         String member = ",\"hash\":\"" + stated + "\"";
         int at = text.indexOf(member);
         String withoutHash;
         if (at >= 0 && text.indexOf(member, at + 1) < 0) {
             withoutHash = text.substring(0, at) + text.substring(at + member.length());
         } else {
-            ObjectNode copy = ((ObjectNode) entry).deepCopy();
+            ObjectNode copy = (ObjectNode) Json.parse(text);
             copy.remove("hash");
             withoutHash = Json.canonical(copy);
         }

@@ -23,6 +23,9 @@ final class Migrations {
 
     /** Applies pending migrations on a connection in auto-commit mode, each in an explicit write transaction. */
     static int apply(Connection c, Dialect dialect) throws SQLException {
+        if (currentVersion(c) >= NAMES.length) {
+            return 0; // up to date: no write lock taken (a read-only command must not queue behind a busy writer)
+        }
         int applied = 0;
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
@@ -61,6 +64,14 @@ final class Migrations {
     private static void exec(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
+        }
+    }
+
+    private static int currentVersion(Connection c) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        } catch (SQLException e) {
+            return 0; // no schema_version table yet
         }
     }
 
