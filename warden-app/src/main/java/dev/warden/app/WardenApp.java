@@ -8,6 +8,7 @@ import dev.warden.job.JobSpecParser;
 import dev.warden.job.KindRegistry;
 import dev.warden.kinds.NoopKind;
 import dev.warden.kinds.RepoIndexKind;
+import dev.warden.kinds.TestRunnerKind;
 import dev.warden.ledger.Ledger;
 import dev.warden.ledger.Redactor;
 import dev.warden.ledger.SecretScrubber;
@@ -78,7 +79,8 @@ public final class WardenApp implements AutoCloseable {
             QueueSettings qs = new QueueSettings(config.lease(),
                     new Backoff(config.backoffBase(), config.backoffMax(), RandomGenerator.getDefault()), config.slots());
             this.queue = new Queue(store, ledger, clock, killSwitch, qs);
-            this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new NoopKind());
+            this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new TestRunnerKind())
+                    .register(new NoopKind());
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
             this.evidence = new Evidence(dataDir, store, redactor);
         } catch (RuntimeException e) {
@@ -171,7 +173,7 @@ public final class WardenApp implements AutoCloseable {
         WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
-        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy().isolation(), bwrap.get());
+        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy().isolation(), bwrap.get(), dataDir.resolve("work"));
     }
 
     public Path dataDir() {

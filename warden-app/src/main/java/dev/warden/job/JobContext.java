@@ -52,6 +52,22 @@ public interface JobContext {
      */
     ExecResult exec(ExecRequest request);
 
+    /** This attempt's private scratch directory (created on first use, removed when the attempt ends); always writable by its processes. */
+    Path workDir();
+
+    /**
+     * A writable copy of {@code repo} (which must be in the policy's {@code repos}) checked out at
+     * {@code commit}, inside {@link #workDir()}. Returns the copy and the resolved commit.
+     */
+    Checkout checkout(Path repo, String commit);
+
+    /** The repository's state (HEAD and changed files), to detect a job changing a repository it should only read. */
+    RepoState repoState(Path repo);
+
+    record Checkout(Path dir, String commit) {}
+
+    record RepoState(String head, List<String> changes) {}
+
     /** Opens {@code artifacts/<name>} in the evidence bundle for writing; every byte is charged to {@code output_bytes}. */
     ArtifactWriter openArtifact(String name);
 

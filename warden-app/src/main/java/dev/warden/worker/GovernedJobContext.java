@@ -7,6 +7,7 @@ import dev.warden.exec.ArgvRules;
 import dev.warden.exec.EnvRules;
 import dev.warden.exec.ExecRequest;
 import dev.warden.exec.ExecResult;
+import dev.warden.exec.Git;
 import dev.warden.exec.ProcessRunner;
 import dev.warden.exec.Sandbox;
 import dev.warden.job.JobContext;
@@ -53,12 +54,13 @@ final class GovernedJobContext implements JobContext {
     private final AtomicReference<JobFailure> stop;
     private final LongSupplier leaseDeadline;
     private final Isolation isolation;
+    private final Path workDir;
 
     /** The operator's isolation decision: which sandbox processes run in, or why none can be had. */
     record Isolation(java.util.Optional<Sandbox> sandbox, String unavailableReason) {}
 
     GovernedJobContext(JobRow job, JsonNode spec, Store store, Ledger ledger, Path artifactsDir, Clock clock,
-                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline, Isolation isolation) {
+                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline, Isolation isolation, Path workDir) {
         this.job = job;
         this.payload = spec.path("payload");
         this.policy = Policy.fromJson(spec.get("policy"));
@@ -70,6 +72,7 @@ final class GovernedJobContext implements JobContext {
         this.stop = stop;
         this.leaseDeadline = leaseDeadline;
         this.isolation = isolation;
+        this.workDir = workDir;
     }
 
     BudgetMeter meter() {
@@ -126,6 +129,82 @@ final class GovernedJobContext implements JobContext {
 
     // ------------------------------------------------------------------ governed file access
 
+    private List<String> readRoots() {
+        List<String> roots = new ArrayList<>(policy.readPaths());
+        roots.add(workDir.toString());
+        return roots;
+    }
+
+    private List<String> writeRoots() {
+        List<String> roots = new ArrayList<>(policy.writePaths());
+        roots.add(workDir.toString());
+        return roots;
+    }
+
+    @Override
+    public Path workDir() {
+        try {
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return workDir;
+    }
+
+    private Sandbox sandboxOrFail(String act, String target) {
+        Sandbox sandbox = isolation.sandbox().orElse(null);
+        if (sandbox == null) {
+            ObjectNode d = Json.object().put("act", act).put("target", target).put("reason", isolation.unavailableReason());
+            ledger.record(store, EventDraft.error("exec.refused", "exec", job.id(), job.leaseOwner(), d));
+            throw JobFailure.permanent("isolation_unavailable", isolation.unavailableReason());
+        }
+        return sandbox;
+    }
+
+    private Sandbox.Mounts mounts() {
+        List<Path> readOnly = policy.readPaths().stream().map(PathRules::resolve).toList();
+        List<Path> writable = new ArrayList<>(policy.writePaths().stream().map(PathRules::resolve).toList());
+        writable.add(PathRules.resolve(workDir()));
+        return new Sandbox.Mounts(readOnly, writable);
+    }
+
+    private Git git() {
+        return new Git(sandboxOrFail("git", Git.GIT.toString()), mounts(), workDir());
+    }
+
+    @Override
+    public Checkout checkout(Path repo, String commit) {
+        Path root = requireRepo(repo);
+        String bad = Git.checkRevision(commit);
+        if (bad != null) {
+            throw JobFailure.permanent("bad_input", bad);
+        }
+        if (!Git.isRepository(root)) {
+            throw JobFailure.permanent("repo_missing", "repo " + repo + " is not a git repository");
+        }
+        Path dest = workDir().resolve("checkout");
+        try {
+            Git g = git();
+            String sha = g.resolveCommit(root, commit);
+            g.copyAt(root, sha, dest);
+            event("repo.checkout", Json.object().put("repo", root.toString()).put("commit", sha).put("dir", dest.toString()));
+            return new Checkout(dest, sha);
+        } catch (Git.GitException e) {
+            throw JobFailure.permanent("checkout_failed", e.getMessage());
+        }
+    }
+
+    @Override
+    public RepoState repoState(Path repo) {
+        Path root = requireRepo(repo);
+        try {
+            List<String> lines = git().state(root);
+            return new RepoState(lines.get(0), lines.subList(1, lines.size()));
+        } catch (Git.GitException e) {
+            throw JobFailure.permanent("repo_state_failed", e.getMessage());
+        }
+    }
+
     @Override
     public Path requireRepo(Path repo) {
         checkpoint();
@@ -139,7 +218,7 @@ final class GovernedJobContext implements JobContext {
     @Override
     public FileListing listFiles(Path root, int maxFiles) {
         checkpoint();
-        Path real = requireInside(root, policy.readPaths(), "fs.list", "paths.read");
+        Path real = requireInside(root, readRoots(), "fs.list", "paths.read");
         List<Path> files = new ArrayList<>();
         int[] symlinks = {0};
         boolean[] truncated = {false};
@@ -187,7 +266,7 @@ final class GovernedJobContext implements JobContext {
     @Override
     public byte[] readFile(Path file, int maxBytes) {
         checkpoint();
-        Path real = requireInside(file, policy.readPaths(), "fs.read", "paths.read");
+        Path real = requireInside(file, readRoots(), "fs.read", "paths.read");
         try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
             return in.readNBytes(maxBytes);
         } catch (IOException e) {
@@ -198,7 +277,7 @@ final class GovernedJobContext implements JobContext {
     @Override
     public void appendFile(Path file, String text) {
         checkpoint();
-        Path real = requireInside(file, policy.writePaths(), "fs.append", "paths.write");
+        Path real = requireInside(file, writeRoots(), "fs.append", "paths.write");
         String clean = ledger.redactor().scrub(text);
         byte[] bytes = clean.getBytes(StandardCharsets.UTF_8);
         charge(bytes.length);
@@ -215,8 +294,8 @@ final class GovernedJobContext implements JobContext {
         checkpoint();
         String exe = r.argv().isEmpty() ? "" : r.argv().get(0);
         Path cwd = PathRules.resolve(r.cwd());
-        if (!PathRules.isInsideAny(cwd, policy.writePaths())) {
-            throw deny("exec", exe, "working directory " + r.cwd() + " is not inside paths.write");
+        if (!PathRules.isInsideAny(cwd, writeRoots())) {
+            throw deny("exec", exe, "working directory " + r.cwd() + " is not inside paths.write or the job's work directory");
         }
         Path executable = switch (ArgvRules.check(r.argv(), cwd, policy)) {
             case ArgvRules.Verdict.Allowed a -> a.executable();
@@ -228,16 +307,9 @@ final class GovernedJobContext implements JobContext {
                 throw deny("exec", exe, refused.get());
             }
         }
-        Sandbox sandbox = isolation.sandbox().orElse(null);
-        if (sandbox == null) {
-            ObjectNode d = Json.object().put("act", "exec").put("target", exe).put("reason", isolation.unavailableReason());
-            ledger.record(store, EventDraft.error("exec.refused", "exec", job.id(), job.leaseOwner(), d));
-            throw JobFailure.permanent("isolation_unavailable", isolation.unavailableReason());
-        }
-        List<Path> readOnly = policy.readPaths().stream().map(PathRules::resolve).toList();
-        List<Path> writable = policy.writePaths().stream().map(PathRules::resolve).toList();
-        List<String> command = sandbox.command(executable, r.argv().subList(1, r.argv().size()), cwd,
-                new Sandbox.Mounts(readOnly, writable), policy.network());
+        Sandbox sandbox = sandboxOrFail("exec", exe);
+        List<String> command = sandbox.command(executable, r.argv().subList(1, r.argv().size()), cwd, mounts(),
+                policy.network());
         long wallLeft = Math.max(0, meter.deadlineMillis() - clock.millis());
         long timeout = Math.min(r.timeout().toMillis(), wallLeft);
         ObjectNode started = Json.object().put("executable", executable.toString()).put("cwd", cwd.toString())

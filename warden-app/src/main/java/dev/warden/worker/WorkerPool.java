@@ -13,6 +13,7 @@ import dev.warden.queue.Outcome;
 import dev.warden.queue.Queue;
 import dev.warden.store.JobRow;
 import dev.warden.store.Tx.LeaseView;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -72,8 +73,11 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    private final Path workRoot;
+
     public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner,
-                      OperatorPolicy.Isolation mode, Optional<Sandbox.Bwrap> bwrap) {
+                      OperatorPolicy.Isolation mode, Optional<Sandbox.Bwrap> bwrap, Path workRoot) {
+        this.workRoot = workRoot;
         this.queue = queue;
         this.kinds = kinds;
         this.evidence = evidence;
@@ -236,7 +240,8 @@ public final class WorkerPool implements AutoCloseable {
             JobKind kind = kinds.find(job.kind()).orElseThrow(() ->
                     JobFailure.permanent("unknown_kind", "kind '" + job.kind() + "' is not registered on worker " + owner));
             GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
-                    evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation);
+                    evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation,
+                    workRoot.resolve(job.id() + "-" + job.attempts()));
             rj.deadline = ctx.meter().deadlineMillis();
             JsonNode result = kind.run(ctx);
             ctx.checkpoint();
@@ -249,7 +254,28 @@ public final class WorkerPool implements AutoCloseable {
                     : new Outcome.Failed(job, "error", e.getClass().getSimpleName() + ": " + e.getMessage(), true,
                     clock.millis() - t0);
         }
+        removeWorkDir(job);
         settle(rj, outcome);
+    }
+
+    /** The attempt's scratch directory goes with the attempt (artifacts are what a job keeps). */
+    private void removeWorkDir(JobRow job) {
+        Path dir = workRoot.resolve(job.id() + "-" + job.attempts());
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    p.toFile().setWritable(true);
+                    java.nio.file.Files.deleteIfExists(p);
+                } catch (java.io.IOException e) {
+                    LOG.warn("could not remove {}: {}", p, e.getMessage());
+                }
+            });
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            LOG.warn("could not remove the work directory of {}: {}", job.id(), e.getMessage());
+        }
     }
 
     private Outcome toOutcome(Running rj, JobFailure f, long durationMs) {

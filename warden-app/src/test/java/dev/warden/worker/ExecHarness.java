@@ -28,7 +28,8 @@ public final class ExecHarness {
         GovernedJobContext.Isolation iso = new GovernedJobContext.Isolation(sandbox,
                 "isolation required by the operator policy but bubblewrap (bwrap) was not found");
         return new GovernedJobContext(row, Json.parse(row.spec()), app.store(), app.ledger(),
-                app.evidence().artifacts(row.id()), app.clock(), new AtomicReference<>(), () -> Long.MAX_VALUE, iso);
+                app.evidence().artifacts(row.id()), app.clock(), new AtomicReference<>(), () -> Long.MAX_VALUE, iso,
+                app.dataDir().resolve("work").resolve(row.id() + "-" + row.attempts()));
     }
 
     public static Path bwrapOrSkip() {
