@@ -28,8 +28,14 @@ class SecretLeakTest {
         Files.createDirectories(data);
         Files.writeString(data.resolve("warden.yaml"), """
                 worker: {tick_ms: 100, poll_ms: 20}
-                policy: {paths: {read: [%s]}, repos: [%s]}
+                policy: {paths: {read: [%s]}, repos: [%s], exec: {allow: [{path: /usr/bin/env}]}}
                 """.formatted(dir, dir));
+        for (String[] git : new String[][] {{"init", "-q"}, {"add", "."},
+                {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x"}}) {
+            List<String> cmd = new java.util.ArrayList<>(List.of("git", "-C", repo.toString()));
+            cmd.addAll(List.of(git));
+            assertThat(new ProcessBuilder(cmd).start().waitFor()).isZero();
+        }
         String ok = """
                 {"kind":"repo_index","payload":{"repo":"%s","patterns":["TODO"]},
                  "policy":{"paths":{"read":["%s"]},"repos":["%s"]},"labels":{"why":"%s"},
@@ -42,8 +48,14 @@ class SecretLeakTest {
                  "policy":{"paths":{"read":["%s"]},"repos":["%s"]},
                  "budgets":{"wall_time_s":30,"tool_calls":0,"output_bytes":100000}}
                 """.formatted(missing, missing, missing);
+        // a process the job runs prints its whole environment: the worker's secret must not be in it
+        String printsEnv = """
+                {"kind":"test_runner","payload":{"repo":"%s","argv":["env"]},
+                 "policy":{"paths":{"read":["%s"]},"repos":["%s"],"exec":{"allow":[{"path":"/usr/bin/env"}]}},
+                 "budgets":{"wall_time_s":60,"tool_calls":0,"output_bytes":100000}}
+                """.formatted(repo, repo, repo);
         StringBuilder console = new StringBuilder();
-        for (String spec : List.of(ok, failing)) {
+        for (String spec : List.of(ok, failing, printsEnv)) {
             Path f = Files.writeString(dir.resolve("spec.json"), spec);
             console.append(run(data, "enqueue", "--json", f.toString()));
         }
@@ -55,9 +67,15 @@ class SecretLeakTest {
             console.append(run(data, "jobs", "show", "--json", j.path("id").asText()));
         }
 
-        assertThat(console.toString()).as("the run did something").contains("job.succeeded", "job.failed", "repo_missing", "[secret]");
+        assertThat(console.toString()).as("the run did something").contains("job.succeeded", "job.failed", "repo_missing", "[secret]",
+                "\"exit_code\" : 0");
         assertThat(console.toString()).doesNotContain(SECRET);
         assertThat(Files.readString(data.resolve("logs/warden.log"))).contains("ended failed").doesNotContain(SECRET);
+        String childEnv;
+        try (Stream<Path> out = Files.walk(data.resolve("evidence"))) {
+            childEnv = Files.readString(out.filter(f -> f.getFileName().toString().equals("stdout.txt")).findFirst().orElseThrow());
+        }
+        assertThat(childEnv).contains("PATH=/usr/local/bin:/usr/bin:/bin").doesNotContain("WARDEN_TEST_API_KEY", "[secret]");
         try (Stream<Path> files = Files.walk(data.resolve("evidence"))) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 assertThat(Files.readString(f)).as(f.toString()).doesNotContain(SECRET);
