@@ -30,7 +30,8 @@ import java.util.Set;
  * options (defaults in brackets):
  *   --out FILE            also write the markdown report to FILE
  *   --root DIR            project root holding the ./warden launcher [auto: . or ..]
- *   --only LIST           comma list of: queue,startup,memory,cli [all]
+ *   --only LIST           comma list of: queue,startup,memory,cli,exec [all]
+ *   --exec-runs N         runs per exec layer [500]
  *   --jobs N              jobs per drain scenario [20000]
  *   --batch N             specs per enqueueAll call [500]
  *   --concurrency LIST    worker concurrency levels [8,16]
@@ -50,7 +51,7 @@ public final class QueueBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> o = parseArgs(args);
         Path root = root(o.get("root"));
-        Set<String> only = new LinkedHashSet<>(Arrays.asList(o.getOrDefault("only", "queue,startup,memory,cli").split(",")));
+        Set<String> only = new LinkedHashSet<>(Arrays.asList(o.getOrDefault("only", "queue,startup,memory,cli,exec").split(",")));
         int jobs = intOpt(o, "jobs", 20_000);
         int batch = intOpt(o, "batch", 500);
         List<Integer> levels = Arrays.stream(o.getOrDefault("concurrency", "8,16").split(",")).map(Integer::parseInt).toList();
@@ -94,6 +95,9 @@ public final class QueueBench {
             }
             if (only.contains("cli")) {
                 cli(rep, proc, cliDataDir, cliRuns);
+            }
+            if (only.contains("exec")) {
+                ExecScenarios.run(rep, tmp, intOpt(o, "exec-runs", 500));
             }
         } finally {
             if (!keep) {
