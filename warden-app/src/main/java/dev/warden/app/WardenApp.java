@@ -6,6 +6,7 @@ import dev.warden.config.ConfigLoader;
 import dev.warden.config.WardenConfig;
 import dev.warden.job.JobSpecParser;
 import dev.warden.job.KindRegistry;
+import dev.warden.kinds.DocCompactorKind;
 import dev.warden.kinds.NoopKind;
 import dev.warden.kinds.RepoIndexKind;
 import dev.warden.kinds.TestRunnerKind;
@@ -80,7 +81,7 @@ public final class WardenApp implements AutoCloseable {
                     new Backoff(config.backoffBase(), config.backoffMax(), RandomGenerator.getDefault()), config.slots());
             this.queue = new Queue(store, ledger, clock, killSwitch, qs);
             this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new TestRunnerKind())
-                    .register(new NoopKind());
+                    .register(new DocCompactorKind()).register(new NoopKind());
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
             this.evidence = new Evidence(dataDir, store, redactor);
         } catch (RuntimeException e) {
