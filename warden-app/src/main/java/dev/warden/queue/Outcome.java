@@ -10,12 +10,15 @@ public sealed interface Outcome {
 
     long durationMs();
 
-    record Succeeded(JobRow job, JsonNode result, long durationMs) implements Outcome {}
+    /** What the attempt used ({@code wall_ms}, {@code output_bytes}, …), or null when unknown. */
+    JsonNode usage();
 
-    record Failed(JobRow job, String code, String message, boolean retryable, long durationMs) implements Outcome {}
+    record Succeeded(JobRow job, JsonNode result, long durationMs, JsonNode usage) implements Outcome {}
 
-    record Cancelled(JobRow job, String code, String message, long durationMs) implements Outcome {}
+    record Failed(JobRow job, String code, String message, boolean retryable, long durationMs, JsonNode usage) implements Outcome {}
+
+    record Cancelled(JobRow job, String code, String message, long durationMs, JsonNode usage) implements Outcome {}
 
     /** Not run to completion because the worker is shutting down: back to the queue, attempt not counted. */
-    record Released(JobRow job, long durationMs) implements Outcome {}
+    record Released(JobRow job, long durationMs, JsonNode usage) implements Outcome {}
 }

@@ -182,6 +182,9 @@ public final class Queue {
                 JobRow next;
                 EventDraft ev;
                 ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
+                if (o.usage() != null) {
+                    d.set("usage", o.usage());
+                }
                 String actor = claimed.leaseOwner();
                 switch (o) {
                     case Outcome.Succeeded s -> {

@@ -77,7 +77,28 @@ public final class Evidence {
         if (job.startedAt() != null && job.finishedAt() != null) {
             row(s, "duration", (job.finishedAt() - job.startedAt()) + " ms");
         }
-        s.append("\n## Budgets\n\n```json\n").append(Json.pretty(view.path("budgets"))).append("\n```\n");
+        s.append("\n## What it cost\n\n");
+        JsonNode usage = null;
+        for (LedgerRow e : events) {
+            if (e.event().startsWith("job.")) {
+                JsonNode u = Json.parse(e.entry()).path("details").path("usage");
+                if (u.isObject()) {
+                    usage = u;
+                }
+            }
+        }
+        JsonNode budgets = view.path("budgets");
+        s.append("| measure | used (last attempt) | budget |\n|---|--:|--:|\n");
+        s.append("| wall time | ").append(usage == null ? "-" : usage.path("wall_ms").asLong() + " ms").append(" | ")
+                .append(budgets.path("wall_time_s").asText("-")).append(" s |\n");
+        s.append("| output | ").append(usage == null ? "-" : usage.path("output_bytes").asLong() + " bytes").append(" | ")
+                .append(budgets.path("output_bytes").asText("-")).append(" bytes |\n");
+        s.append("| tool calls | ").append(usage == null ? "-" : usage.path("tool_calls").asText()).append(" | ")
+                .append(budgets.path("tool_calls").asText("-")).append(" |\n");
+        if (budgets.has("tokens") || budgets.has("usd")) {
+            s.append("| tokens | - | ").append(budgets.path("tokens").asText("-")).append(" |\n");
+            s.append("| USD | - | ").append(budgets.path("usd").asText("-")).append(" |\n");
+        }
         long denied = events.stream().filter(e -> e.event().equals("policy.denied")).count();
         s.append("\n## What was denied\n\n");
         if (denied == 0) {

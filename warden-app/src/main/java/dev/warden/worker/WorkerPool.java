@@ -65,6 +65,7 @@ public final class WorkerPool implements AutoCloseable {
         /** Local bound on the lease: strictly before the stored expiry, moved forward by each heartbeat. */
         volatile long leaseDeadline;
         final long startedAt;
+        volatile dev.warden.policy.BudgetMeter meter;
 
         Running(JobRow job, long startedAt, long leaseDeadline) {
             this.job = job;
@@ -243,16 +244,17 @@ public final class WorkerPool implements AutoCloseable {
                     evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation,
                     workRoot.resolve(job.id() + "-" + job.attempts()));
             rj.deadline = ctx.meter().deadlineMillis();
+            rj.meter = ctx.meter();
             JsonNode result = kind.run(ctx);
             ctx.checkpoint();
-            outcome = new Outcome.Succeeded(job, result == null ? Json.object() : result, clock.millis() - t0);
+            outcome = new Outcome.Succeeded(job, result == null ? Json.object() : result, clock.millis() - t0, usage(rj));
         } catch (JobFailure f) {
             outcome = toOutcome(rj, f, clock.millis() - t0);
         } catch (Exception | StackOverflowError e) {
             JobFailure stop = rj.stop.get();
             outcome = stop != null ? toOutcome(rj, stop, clock.millis() - t0)
                     : new Outcome.Failed(job, "error", e.getClass().getSimpleName() + ": " + e.getMessage(), true,
-                    clock.millis() - t0);
+                    clock.millis() - t0, usage(rj));
         }
         removeWorkDir(job);
         settle(rj, outcome);
@@ -283,12 +285,23 @@ public final class WorkerPool implements AutoCloseable {
         JobFailure effective = stop != null ? stop : f;
         if (effective instanceof JobFailure.Stop s) {
             return switch (s.code()) {
-                case "shutdown" -> new Outcome.Released(rj.job, durationMs);
+                case "shutdown" -> new Outcome.Released(rj.job, durationMs, usage(rj));
                 case "lease_lost" -> null;
-                default -> new Outcome.Cancelled(rj.job, s.code(), s.getMessage(), durationMs);
+                default -> new Outcome.Cancelled(rj.job, s.code(), s.getMessage(), durationMs, usage(rj));
             };
         }
-        return new Outcome.Failed(rj.job, effective.code(), effective.getMessage(), effective.retryable(), durationMs);
+        return new Outcome.Failed(rj.job, effective.code(), effective.getMessage(), effective.retryable(), durationMs,
+                usage(rj));
+    }
+
+    /** What the attempt used, for the ledger and the summary's "what it cost". */
+    private com.fasterxml.jackson.databind.JsonNode usage(Running rj) {
+        dev.warden.policy.BudgetMeter m = rj.meter;
+        if (m == null) {
+            return null;
+        }
+        return Json.object().put("wall_ms", m.elapsedMillis()).put("output_bytes", m.outputBytes())
+                .put("tool_calls", m.toolCalls());
     }
 
     /** Records the outcome exactly once (the job thread or, for a stuck job, the control loop). */
@@ -465,7 +478,7 @@ public final class WorkerPool implements AutoCloseable {
             sleepQuietly(20);
         }
         for (Running rj : running.values()) {
-            settle(rj, new Outcome.Released(rj.job, clock.millis() - rj.startedAt));
+            settle(rj, new Outcome.Released(rj.job, clock.millis() - rj.startedAt, usage(rj)));
         }
         if (control != null) {
             control.interrupt();

@@ -65,7 +65,7 @@ class QueueTest {
     }
 
     private JobRow succeed(JobRow claimed) {
-        return queue.complete(List.of(new Outcome.Succeeded(claimed, Json.object().put("ok", true), 5))).get(0).orElseThrow();
+        return queue.complete(List.of(new Outcome.Succeeded(claimed, Json.object().put("ok", true), 5, null))).get(0).orElseThrow();
     }
 
     @Test
@@ -112,7 +112,7 @@ class QueueTest {
         for (int attempt = 1; attempt <= 3; attempt++) {
             JobRow c = claim("w1", 1).get(0);
             assertThat(c.attempts()).isEqualTo(attempt);
-            JobRow after = queue.complete(List.of(new Outcome.Failed(c, "transient", "boom", true, 1))).get(0).orElseThrow();
+            JobRow after = queue.complete(List.of(new Outcome.Failed(c, "transient", "boom", true, 1, null))).get(0).orElseThrow();
             if (attempt < 3) {
                 assertThat(after.state()).isEqualTo(JobState.queued);
                 long delay = after.runAfter() - clock.millis();
@@ -133,7 +133,7 @@ class QueueTest {
     void nonRetryableFailureIsTerminal() {
         enqueue(TestWarden.noop());
         JobRow c = claim("w1", 1).get(0);
-        JobRow after = queue.complete(List.of(new Outcome.Failed(c, "policy_denied", "no", false, 1))).get(0).orElseThrow();
+        JobRow after = queue.complete(List.of(new Outcome.Failed(c, "policy_denied", "no", false, 1, null))).get(0).orElseThrow();
         assertThat(after.state()).isEqualTo(JobState.failed);
         assertThat(after.finishedAt()).isEqualTo(clock.millis());
         assertThat(claim("w1", 1)).isEmpty();
@@ -176,7 +176,7 @@ class QueueTest {
         clock.advance(Duration.ofMinutes(1));
         JobRow theirs = claim("fast", 1).get(0);
 
-        assertThat(queue.complete(List.of(new Outcome.Succeeded(mine, Json.object(), 1))).get(0))
+        assertThat(queue.complete(List.of(new Outcome.Succeeded(mine, Json.object(), 1, null))).get(0))
                 .as("fenced out: the claim token changed").isEmpty();
         assertThat(succeed(theirs).state()).isEqualTo(JobState.succeeded);
     }

@@ -119,7 +119,10 @@ class WorkerPoolTest {
         assertThat(String.join("\n", lines)).doesNotContain("outside the repo", "in git");
         Path ev = evidenceOf(done);
         assertThat(ev.resolve("events.jsonl")).exists();
-        assertThat(Files.readString(ev.resolve("summary.md"))).contains("succeeded", "index.jsonl", "\"matches\" : 3");
+        String summary = Files.readString(ev.resolve("summary.md"));
+        assertThat(summary).contains("succeeded", "index.jsonl", "\"matches\" : 3", "## What it cost");
+        long indexBytes = Files.size(app.evidence().artifacts(done.id()).resolve("index.jsonl"));
+        assertThat(summary).contains("| output | " + indexBytes + " bytes | 1000000 bytes |");
         assertThat(Files.readAllLines(ev.resolve("events.jsonl"))).extracting(l -> Json.parse(l).path("event").asText())
                 .containsSubsequence("job.enqueued", "job.claimed", "fs.listed", "artifact.written", "job.succeeded");
     }
