@@ -55,6 +55,11 @@ public final class RepoIndexKind implements JobKind {
 
     @Override
     public List<String> denials(JsonNode payload, Policy jobPolicy) {
+        return repoDenials(payload, jobPolicy);
+    }
+
+    /** A repo kind's {@code payload.repo} must be in the job's {@code repos} and readable under {@code paths.read}. */
+    static List<String> repoDenials(JsonNode payload, Policy jobPolicy) {
         List<String> out = new ArrayList<>();
         Path repo = Path.of(payload.path("repo").asText());
         if (!PathRules.isInsideAny(repo, jobPolicy.repos())) {

@@ -10,7 +10,6 @@ import dev.warden.exec.Git;
 import dev.warden.job.JobContext;
 import dev.warden.job.JobFailure;
 import dev.warden.job.JobKind;
-import dev.warden.policy.PathRules;
 import dev.warden.policy.Policy;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
@@ -64,14 +63,8 @@ public final class TestRunnerKind implements JobKind {
 
     @Override
     public List<String> denials(JsonNode payload, Policy jobPolicy) {
-        List<String> out = new ArrayList<>();
+        List<String> out = new ArrayList<>(RepoIndexKind.repoDenials(payload, jobPolicy));
         Path repo = Path.of(payload.path("repo").asText());
-        if (!PathRules.isInsideAny(repo, jobPolicy.repos())) {
-            out.add("payload.repo: " + repo + " is not in the job's policy repos");
-        }
-        if (!PathRules.isInsideAny(repo, jobPolicy.readPaths())) {
-            out.add("payload.repo: " + repo + " is outside the job's policy paths.read");
-        }
         List<String> argv = new ArrayList<>();
         payload.path("argv").forEach(a -> argv.add(a.asText()));
         // bare names and absolute paths can be judged now; a relative path depends on the checkout
