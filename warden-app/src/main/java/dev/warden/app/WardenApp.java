@@ -72,6 +72,8 @@ public final class WardenApp implements AutoCloseable {
         Path cwd = Path.of("").toAbsolutePath();
         this.config = ConfigLoader.load(o.configFile(), dataDir, List.of(dataDir.toString(), cwd.toString()));
         loadSecrets();
+        o.storeUrl().filter(u -> u.contains("postgres")).map(dev.warden.store.postgres.PostgresStore::passwordIn)
+                .ifPresent(secrets::register);
         this.store = openStore(o.storeUrl(), dataDir);
         try {
             this.nodeId = config.nodeId().orElseGet(WardenApp::hostName);
@@ -141,8 +143,7 @@ public final class WardenApp implements AutoCloseable {
             return new SqliteStore(Path.of(u.substring("sqlite:".length())));
         }
         if (u.startsWith("postgresql://") || u.startsWith("postgres://") || u.startsWith("jdbc:postgresql:")) {
-            throw WardenException.badInput("--store: the PostgreSQL store is not part of this build yet; "
-                    + "use the embedded store (omit --store) or sqlite:PATH");
+            return new dev.warden.store.postgres.PostgresStore(u, 8);
         }
         throw WardenException.badInput("--store: '" + u.replaceAll("//[^@/]*@", "//***@")
                 + "' is not a store URL (expected sqlite:PATH or postgresql://HOST:PORT/DB)");

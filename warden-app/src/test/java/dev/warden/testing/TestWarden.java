@@ -16,6 +16,10 @@ public final class TestWarden {
     private TestWarden() {}
 
     public static WardenApp open(Path dataDir, Clock clock, String configYaml) {
+        return open(dataDir, clock, Optional.empty(), configYaml);
+    }
+
+    public static WardenApp open(Path dataDir, Clock clock, Optional<String> storeUrl, String configYaml) {
         try {
             Files.createDirectories(dataDir);
             if (configYaml != null) {
@@ -24,7 +28,7 @@ public final class TestWarden {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return WardenApp.open(new WardenApp.Options(dataDir, Optional.empty(), Optional.empty(), clock));
+        return WardenApp.open(new WardenApp.Options(dataDir, storeUrl, Optional.empty(), clock));
     }
 
     /** A minimal valid noop spec. */

@@ -28,9 +28,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class QueueTest {
+/**
+ * Queue semantics, written once and run against every store ({@link SqliteQueueTest},
+ * {@link PostgresQueueTest}).
+ */
+abstract class QueueContract {
     @TempDir
     Path dir;
+
+    /** The store URL for this run; empty for the embedded SQLite store. */
+    abstract Optional<String> storeUrl();
+
+    /** Runs after the app is closed: a store may drop what it made for the test. */
+    void release() {}
 
     MutableClock clock = MutableClock.at("2026-11-22T01:00:00Z");
     WardenApp app;
@@ -38,7 +48,7 @@ class QueueTest {
 
     @BeforeEach
     void open() {
-        app = TestWarden.open(dir, clock, """
+        app = TestWarden.open(dir, clock, storeUrl(), """
                 slots: {gpu: 1}
                 worker: {lease_s: 30}
                 queue: {backoff_base_ms: 1000, backoff_max_ms: 60000}
@@ -50,6 +60,7 @@ class QueueTest {
     void close() {
         assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).as("ledger verifies after every test").isTrue();
         app.close();
+        release();
     }
 
     private JobRow enqueue(ObjectNode spec) {
@@ -271,7 +282,7 @@ class QueueTest {
         }
         queue.enqueueAll(specs, "test");
         // a second app on the same SQLite file: its own connections, its own process-level write lock
-        try (WardenApp other = TestWarden.open(dir, clock, null)) {
+        try (WardenApp other = TestWarden.open(dir, clock, storeUrl(), null)) {
             Set<String> seen = ConcurrentHashMap.newKeySet();
             AtomicInteger dupes = new AtomicInteger();
             List<Thread> threads = new ArrayList<>();
