@@ -142,6 +142,16 @@ public final class Ledger {
                 }
             }
             long last = expectedSeq - 1;
+            // entries past the head read at the start are fine only if an append moved the head since
+            java.util.Optional<LedgerRow> beyond = store.read(tx -> tx.ledgerPage(c, head.seq(), 1)).stream().findFirst();
+            if (beyond.isPresent()) {
+                long headNow = store.read(Tx::ledgerHeads).stream().filter(h -> h.chain().equals(c))
+                        .mapToLong(LedgerHead::seq).findFirst().orElse(-1);
+                if (headNow < beyond.get().seq()) {
+                    return bad(total, chains.size(), new Finding(c, beyond.get().seq(),
+                            "entry stored beyond the chain's recorded head seq " + headNow + " (head rewound)"));
+                }
+            }
             if (last != head.seq() || !head.hash().equals(prev)) {
                 return bad(total, chains.size(), new Finding(c, last + 1,
                         "ledger ends at seq " + last + " but its recorded head is seq " + head.seq()

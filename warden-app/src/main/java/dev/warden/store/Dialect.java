@@ -3,6 +3,11 @@ package dev.warden.store;
 /** The few SQL differences between the engines; everything else is shared in {@link JdbcTx}. */
 public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
                       String upsertHeadSql, String labelEqualsSql, String claimFrom, String expiredFrom) {
+    /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */
+    public String createHeadSql() {
+        return "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT(chain) DO NOTHING";
+    }
+
 
     public static final Dialect SQLITE = new Dialect("sqlite", "BEGIN IMMEDIATE", "", "",
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -306,14 +306,26 @@ final class JdbcTx implements Tx {
     @Override
     public Optional<LedgerHead> lockLedgerHead(String chain) {
         return sql(() -> {
-            PreparedStatement ps = prep("SELECT chain, seq, hash FROM ledger_heads WHERE chain = ?"
-                    + dialect.headLockSuffix());
-            ps.setString(1, chain);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3)))
-                        : Optional.empty();
+            Optional<LedgerHead> head = selectHead(chain);
+            if (head.isEmpty()) {
+                // a new chain: create its head row first, so concurrent first appenders (other
+                // processes of the same node) queue on the row lock instead of colliding on seq 1
+                PreparedStatement ps = prep(dialect.createHeadSql());
+                ps.setString(1, chain);
+                ps.setString(2, "0".repeat(64));
+                ps.executeUpdate();
+                head = selectHead(chain).filter(h -> h.seq() > 0);
             }
+            return head;
         });
+    }
+
+    private Optional<LedgerHead> selectHead(String chain) throws SQLException {
+        PreparedStatement ps = prep("SELECT chain, seq, hash FROM ledger_heads WHERE chain = ?" + dialect.headLockSuffix());
+        ps.setString(1, chain);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(new LedgerHead(rs.getString(1), rs.getLong(2), rs.getString(3))) : Optional.empty();
+        }
     }
 
     @Override

@@ -145,6 +145,15 @@ class LedgerTamperTest {
     }
 
     @Test
+    void rewoundHeadWithTheTailLeftInPlaceIsDetected() throws Exception {
+        String hash7 = Json.parse(entry(7)).path("hash").asText();
+        sql("UPDATE ledger_heads SET seq = 7, hash = ? WHERE chain = ?", hash7, chain);
+        Ledger.Finding f = firstBad(Optional.empty());
+        assertThat(f.seq()).isEqualTo(8);
+        assertThat(f.problem()).contains("beyond the chain's recorded head");
+    }
+
+    @Test
     void tailDeletionWithoutHeadRewindIsDetectedEvenWithoutCheckpoint() throws Exception {
         sql("DELETE FROM ledger WHERE chain = ? AND seq = 10", chain);
         Ledger.Finding f = firstBad(Optional.empty());

@@ -58,6 +58,9 @@ abstract class QueueContract {
 
     @AfterEach
     void close() {
+        if (app == null) {
+            return; // the store was not available (test aborted)
+        }
         assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).as("ledger verifies after every test").isTrue();
         app.close();
         release();
