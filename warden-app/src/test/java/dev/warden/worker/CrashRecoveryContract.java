@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every job must finish, and the side-effect log the jobs write must show that no job ever ran
  * in two places at once and no attempt number ran twice.
  */
-class CrashRecoveryTest {
+abstract class CrashRecoveryContract {
     static final int JOBS = 500;
     static final int WORKERS = 3;
     static final int KILLS = 12;
@@ -46,12 +46,18 @@ class CrashRecoveryTest {
     final List<Process> workers = new ArrayList<>();
     final Map<Long, Long> deathTime = new HashMap<>();
 
+    /** The store for this run (empty: the embedded SQLite file in the data directory). */
+    abstract Optional<String> storeUrl();
+
+    void release() {}
+
     @AfterEach
     void stopAll() throws Exception {
         for (Process p : workers) {
             p.destroyForcibly();
             p.waitFor();
         }
+        release();
     }
 
     private WardenApp openApp() throws Exception {
@@ -61,7 +67,7 @@ class CrashRecoveryTest {
                 policy:
                   paths: {read: [%s], write: [%s]}
                 """.formatted(dir, dir);
-        return TestWarden.open(dir.resolve("data"), Clock.systemUTC(), cfg);
+        return TestWarden.open(dir.resolve("data"), Clock.systemUTC(), storeUrl(), cfg);
     }
 
     private Process startWorker() throws Exception {
@@ -71,6 +77,8 @@ class CrashRecoveryTest {
                 "--data-dir", dir.resolve("data").toString(), "worker")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("workers.out").toFile()));
+        // the store URL (which may carry a password) goes by environment, never argv
+        storeUrl().ifPresent(u -> pb.environment().put("WARDEN_STORE", u));
         Process p = pb.start();
         workers.add(p);
         return p;
