@@ -118,7 +118,8 @@ public final class Queue {
                 return new ClaimResult.KillSwitchOn();
             }
             long now = clock.millis();
-            Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of() : tx.runningBySlot();
+            Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
+                    : tx.runningBySlot(settings.slotCapacity().keySet());
             List<String> open = new ArrayList<>();
             settings.slotCapacity().forEach((slot, cap) -> {
                 if (running.getOrDefault(slot, 0) < cap) {

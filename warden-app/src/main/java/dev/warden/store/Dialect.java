@@ -2,7 +2,8 @@ package dev.warden.store;
 
 /** The few SQL differences between the engines; everything else is shared in {@link JdbcTx}. */
 public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
-                      String upsertHeadSql, String labelEqualsSql, String claimFrom, String expiredFrom) {
+                      String upsertHeadSql, String labelEqualsSql, String claimFrom, String expiredFrom,
+                      String slotLockSql) {
     /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */
     public String createHeadSql() {
         return "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT(chain) DO NOTHING";
@@ -15,8 +16,12 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
             "json_extract(labels, '$.\"' || ? || '\"') = ?",
             // SQLite's planner prefers the (state, created_at) index and sorts every queued row;
             // the partial claim index returns them in claim order without a sort
-            "jobs INDEXED BY jobs_claim", "jobs INDEXED BY jobs_running_lease");
+            "jobs INDEXED BY jobs_claim", "jobs INDEXED BY jobs_running_lease",
+            // SQLite's single writer already serializes claims
+            null);
 
     public static final Dialect POSTGRES = new Dialect("postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED", " FOR UPDATE",
-            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql, "(labels::jsonb ->> ?) = ?", "jobs", "jobs");
+            SQLITE.upsertSettingSql, SQLITE.upsertHeadSql, "(labels::jsonb ->> ?) = ?", "jobs", "jobs",
+            // claims that count a slot's running jobs must not interleave across nodes
+            "SELECT pg_advisory_xact_lock(?)");
 }

@@ -148,8 +148,15 @@ final class JdbcTx implements Tx {
     }
 
     @Override
-    public Map<String, Integer> runningBySlot() {
+    public Map<String, Integer> runningBySlot(Collection<String> slotsToLock) {
         return sql(() -> {
+            if (dialect.slotLockSql() != null) {
+                PreparedStatement lock = prep(dialect.slotLockSql());
+                for (String slot : new java.util.TreeSet<>(slotsToLock)) { // one order everywhere: no deadlock
+                    lock.setLong(1, slotLockKey(slot));
+                    lock.execute();
+                }
+            }
             Map<String, Integer> m = new HashMap<>();
             PreparedStatement ps = prep(
                     "SELECT slot, COUNT(*) FROM jobs WHERE state = 'running' AND slot IS NOT NULL GROUP BY slot");
@@ -424,6 +431,11 @@ final class JdbcTx implements Tx {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    static long slotLockKey(String slot) {
+        byte[] h = dev.warden.common.Ids.sha256Hex("warden-slot:" + slot).substring(0, 16).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return Long.parseUnsignedLong(new String(h, java.nio.charset.StandardCharsets.US_ASCII), 16);
+    }
 
     private static void bind(PreparedStatement ps, Object... args) throws SQLException {
         for (int i = 0; i < args.length; i++) {

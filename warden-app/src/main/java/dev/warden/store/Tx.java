@@ -26,8 +26,12 @@ public interface Tx {
      */
     List<JobRow> claimCandidates(long now, int limit, Collection<String> openSlots);
 
-    /** Running jobs per slot name, across every node. */
-    Map<String, Integer> runningBySlot();
+    /**
+     * Running jobs per slot name, across every node. Locks the given slots first (until the
+     * transaction ends) where the engine needs it, so two claimers on different nodes cannot both
+     * count the same free capacity.
+     */
+    Map<String, Integer> runningBySlot(Collection<String> slotsToLock);
 
     /** Marks queued rows as claimed (rows already carry the new values from {@link JobRow#claimed}). */
     void markClaimed(List<JobRow> claimed);

@@ -62,6 +62,7 @@ abstract class CrashRecoveryContract {
 
     private WardenApp openApp() throws Exception {
         String cfg = """
+                slots: {gpu: 2}
                 worker: {lease_s: 3, tick_ms: 200, poll_ms: 50, concurrency: 4}
                 queue: {backoff_base_ms: 100, backoff_max_ms: 500}
                 policy:
@@ -190,6 +191,45 @@ abstract class CrashRecoveryContract {
                         rs.get(i - 1), rs.get(i)).isGreaterThanOrEqualTo(rs.get(i - 1).end());
                 assertThat(rs.get(i).attempt()).isGreaterThan(rs.get(i - 1).attempt());
             }
+        }
+    }
+
+    @Test
+    void slotCapacityHoldsAcrossWorkerProcesses() throws Exception {
+        Path log = dir.resolve("side-effects.log");
+        try (WardenApp app = openApp()) {
+            List<JobSpec> specs = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                ObjectNode s = sleepJob(log, 250);
+                ((ObjectNode) s.get("budgets")).put("slot", "gpu");
+                specs.add(app.parser().parse(s));
+            }
+            app.queue().enqueueAll(specs, "test");
+            for (int i = 0; i < 3; i++) {
+                startWorker();
+            }
+            await().atMost(Duration.ofMinutes(2)).until(() -> allTerminal(app));
+            List<JobRow> jobs = app.queue().list(new Tx.JobFilter(null, null, 100, 0));
+            assertThat(jobs).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.succeeded));
+            // from the jobs' own side effects: never more than 2 running at once, across 3 processes
+            record Event(long t, int delta) {}
+            List<Event> events = new ArrayList<>();
+            Set<String> pids = new HashSet<>();
+            for (String l : Files.readAllLines(log)) {
+                Matcher m = LINE.matcher(l);
+                assertThat(m.matches()).isTrue();
+                pids.add(m.group(4));
+                events.add(new Event(Long.parseLong(m.group(5)), m.group(1).equals("start") ? 1 : -1));
+            }
+            events.sort((a, b) -> a.t() != b.t() ? Long.compare(a.t(), b.t()) : Integer.compare(a.delta(), b.delta()));
+            int running = 0;
+            int peak = 0;
+            for (Event e : events) {
+                running += e.delta();
+                peak = Math.max(peak, running);
+            }
+            assertThat(peak).as("slot gpu has capacity 2").isEqualTo(2);
+            assertThat(pids).as("jobs ran in more than one worker process").hasSizeGreaterThan(1);
         }
     }
 
