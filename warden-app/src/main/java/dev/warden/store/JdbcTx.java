@@ -284,6 +284,56 @@ final class JdbcTx implements Tx {
                 rs.getLong(21), rs.getLong(22), getLong(rs, 23), getLong(rs, 24));
     }
 
+    // ------------------------------------------------------------------ node registry
+
+    @Override
+    public void putWorker(WorkerRow w) {
+        sql(() -> {
+            PreparedStatement ps = prep("INSERT INTO workers (id, node, pid, concurrency, started_at, heartbeat_at, stopped_at) "
+                    + "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "
+                    + "stopped_at = excluded.stopped_at");
+            ps.setString(1, w.id());
+            ps.setString(2, w.node());
+            ps.setLong(3, w.pid());
+            ps.setInt(4, w.concurrency());
+            ps.setLong(5, w.startedAt());
+            ps.setLong(6, w.heartbeatAt());
+            setLong(ps, 7, w.stoppedAt());
+            ps.executeUpdate();
+            return null;
+        });
+    }
+
+    @Override
+    public List<WorkerRow> workers() {
+        return sql(() -> {
+            List<WorkerRow> out = new ArrayList<>();
+            PreparedStatement ps = prep("SELECT id, node, pid, concurrency, started_at, heartbeat_at, stopped_at FROM workers "
+                    + "ORDER BY heartbeat_at DESC, id");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new WorkerRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4), rs.getLong(5),
+                            rs.getLong(6), getLong(rs, 7)));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Map<String, Integer> runningByOwner() {
+        return sql(() -> {
+            Map<String, Integer> m = new HashMap<>();
+            PreparedStatement ps = prep("SELECT lease_owner, COUNT(*) FROM jobs WHERE state = 'running' GROUP BY lease_owner");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    m.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+            return m;
+        });
+    }
+
     // ------------------------------------------------------------------ settings
 
     @Override

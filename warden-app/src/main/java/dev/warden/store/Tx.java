@@ -50,6 +50,16 @@ public interface Tx {
 
     List<JobRow> expiredLeases(long now, int limit);
 
+    // ---- node registry
+    /** Registers or renews a worker pool; {@code stoppedAt} non-null marks a clean stop. */
+    void putWorker(WorkerRow worker);
+
+    /** Every registered worker pool, most recently seen first. */
+    List<WorkerRow> workers();
+
+    /** Running jobs per lease owner. */
+    Map<String, Integer> runningByOwner();
+
     // ---- settings
     Optional<String> setting(String key);
 
@@ -74,6 +84,8 @@ public interface Tx {
     List<LedgerRow> ledgerTail(int limit);
 
     record LeaseView(String id, long claims, boolean cancelRequested) {}
+
+    record WorkerRow(String id, String node, long pid, int concurrency, long startedAt, long heartbeatAt, Long stoppedAt) {}
 
     record LedgerHead(String chain, long seq, String hash) {}
 

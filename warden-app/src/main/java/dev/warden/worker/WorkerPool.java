@@ -51,6 +51,8 @@ public final class WorkerPool implements AutoCloseable {
     private volatile boolean lastClaimFull;
     private volatile long lastHeartbeatOk;
     private volatile long lastReap;
+    private volatile long lastRegistered;
+    private final long startedAtMillis;
     private Thread poller;
     private Thread control;
 
@@ -96,6 +98,7 @@ public final class WorkerPool implements AutoCloseable {
                             + "to run unisolated");
         };
         this.lastHeartbeatOk = clock.millis();
+        this.startedAtMillis = clock.millis();
     }
 
     public String owner() {
@@ -112,6 +115,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     public void start() {
+        register(null);
         poller = Thread.ofPlatform().daemon().name("warden-claims").start(this::pollLoop);
         control = Thread.ofPlatform().daemon().name("warden-control").start(this::controlLoop);
     }
@@ -362,6 +366,9 @@ public final class WorkerPool implements AutoCloseable {
 
     void controlTick() {
         long now = clock.millis();
+        if (now - lastRegistered >= settings.tick().toMillis() * 5) {
+            register(null);
+        }
         boolean killed;
         try {
             killed = queue.killSwitch().isOn();
@@ -454,6 +461,22 @@ public final class WorkerPool implements AutoCloseable {
         return false;
     }
 
+    /** Registers (or renews) this pool in the node registry; {@code stoppedAt} marks a clean stop. */
+    private void register(Long stoppedAt) {
+        long now = clock.millis();
+        String node = owner.substring(0, owner.indexOf(':') > 0 ? owner.indexOf(':') : owner.length());
+        try {
+            queue.store().write(tx -> {
+                tx.putWorker(new dev.warden.store.Tx.WorkerRow(owner, node, ProcessHandle.current().pid(),
+                        settings.concurrency(), startedAtMillis, now, stoppedAt));
+                return null;
+            });
+            lastRegistered = now;
+        } catch (RuntimeException e) {
+            LOG.warn("could not renew the worker registration: {}", e.getMessage());
+        }
+    }
+
     // ------------------------------------------------------------------ shutdown
 
     /**
@@ -485,6 +508,9 @@ public final class WorkerPool implements AutoCloseable {
         }
         completer.close();
         evidenceWriter.close();
+        if (lastRegistered > 0) {
+            register(clock.millis());
+        }
     }
 
     @Override

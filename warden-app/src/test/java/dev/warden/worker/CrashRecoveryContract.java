@@ -130,6 +130,16 @@ abstract class CrashRecoveryContract {
                     .map(r -> dev.warden.common.Json.parse(r.entry()))
                     .forEach(e -> stoppedByLeaseLoss.add(e.path("corr_id").asText() + "#" + e.at("/details/attempt").asInt()));
             checkSideEffects(Files.readAllLines(log), jobs, stoppedByLeaseLoss);
+            // the registry tells the killed worker processes from the live ones
+            List<dev.warden.store.Tx.WorkerRow> registered = app.store().read(dev.warden.store.Tx::workers);
+            Set<Long> killed = deathTime.keySet();
+            // (a worker killed while its JVM was still starting never got to register)
+            assertThat(registered).filteredOn(w -> killed.contains(w.pid())).as("killed workers that had registered")
+                    .isNotEmpty();
+            assertThat(registered.stream().map(dev.warden.store.Tx.WorkerRow::pid).toList()).as("live workers registered")
+                    .containsAll(workers.stream().filter(Process::isAlive).map(Process::pid).toList());
+            assertThat(registered).filteredOn(w -> killed.contains(w.pid()))
+                    .allSatisfy(w -> assertThat(w.stoppedAt()).as("a SIGKILLed worker never reports a clean stop").isNull());
             assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
         }
     }
@@ -246,6 +256,18 @@ abstract class CrashRecoveryContract {
             assertThat(done.state()).isEqualTo(JobState.succeeded);
             assertThat(done.attempts()).isEqualTo(1);
             assertThat(Files.readString(log)).contains("end " + job.id());
+            // the node registry saw the worker, and its clean stop
+            List<String> args = new ArrayList<>(List.of("--data-dir", dir.resolve("data").toString()));
+            storeUrl().ifPresent(u -> args.addAll(List.of("--store", u)));
+            args.addAll(List.of("workers", "--json"));
+            java.io.StringWriter out = new java.io.StringWriter();
+            assertThat(dev.warden.cli.Main.execute(args.toArray(String[]::new), new java.io.PrintWriter(out),
+                    new java.io.PrintWriter(new java.io.StringWriter()))).isZero();
+            com.fasterxml.jackson.databind.JsonNode workersJson = dev.warden.common.Json.parse(out.toString());
+            assertThat(workersJson).anySatisfy(wk -> {
+                assertThat(wk.path("pid").asLong()).isEqualTo(w.pid());
+                assertThat(wk.path("state").asText()).isEqualTo("stopped");
+            });
         }
     }
 
