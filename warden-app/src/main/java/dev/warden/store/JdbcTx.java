@@ -334,6 +334,37 @@ final class JdbcTx implements Tx {
         });
     }
 
+    // ------------------------------------------------------------------ evidence files
+
+    @Override
+    public void putEvidenceFile(String jobId, String name, byte[] content, long now) {
+        sql(() -> {
+            PreparedStatement ps = prep("INSERT INTO evidence_files (job_id, name, content, updated_at) VALUES (?,?,?,?) "
+                    + "ON CONFLICT(job_id, name) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at");
+            ps.setString(1, jobId);
+            ps.setString(2, name);
+            ps.setBytes(3, content);
+            ps.setLong(4, now);
+            ps.executeUpdate();
+            return null;
+        });
+    }
+
+    @Override
+    public Map<String, byte[]> evidenceFiles(String jobId) {
+        return sql(() -> {
+            Map<String, byte[]> out = new java.util.TreeMap<>();
+            PreparedStatement ps = prep("SELECT name, content FROM evidence_files WHERE job_id = ?");
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getBytes(2));
+                }
+            }
+            return out;
+        });
+    }
+
     // ------------------------------------------------------------------ settings
 
     @Override

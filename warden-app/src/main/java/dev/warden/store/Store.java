@@ -18,6 +18,14 @@ public interface Store extends AutoCloseable {
     /** Runs {@code work} in a read-only transaction (a consistent snapshot). */
     <T> T read(Work<T> work);
 
+    /**
+     * Whether several nodes share this store, so evidence that lives on one node's disk (the
+     * artifacts) must also be kept in the store for the others to serve.
+     */
+    default boolean shared() {
+        return false;
+    }
+
     /** Human-readable location, without credentials. */
     String describe();
 

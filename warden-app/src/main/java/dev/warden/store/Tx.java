@@ -60,6 +60,12 @@ public interface Tx {
     /** Running jobs per lease owner. */
     Map<String, Integer> runningByOwner();
 
+    // ---- evidence kept in the store
+    void putEvidenceFile(String jobId, String name, byte[] content, long now);
+
+    /** The stored evidence files of a job, by name. */
+    Map<String, byte[]> evidenceFiles(String jobId);
+
     // ---- settings
     Optional<String> setting(String key);
 

@@ -44,11 +44,48 @@ public final class Evidence {
         return dir(jobId).resolve("artifacts");
     }
 
+    /**
+     * With a shared store, copies the job's artifacts written on this node into the store, so any
+     * node can serve them. Called after the attempt's outcome is recorded.
+     */
+    public void publishArtifacts(JobRow job) {
+        if (!store.shared()) {
+            return;
+        }
+        Path artifacts = artifacts(job.id());
+        if (!Files.isDirectory(artifacts)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(artifacts)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                byte[] content = Files.readAllBytes(f);
+                store.write(tx -> {
+                    tx.putEvidenceFile(job.id(), "artifacts/" + f.getFileName(), content, System.currentTimeMillis());
+                    return null;
+                });
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot publish the artifacts of " + job.id(), e);
+        }
+    }
+
     /** Writes (or rewrites) events.jsonl and summary.md from the store; returns the bundle path. */
     public Path materialize(JobRow job) {
         Path dir = dir(job.id());
         try {
             Files.createDirectories(dir.resolve("artifacts"));
+            if (store.shared()) {
+                // artifacts another node wrote: fetch what this node does not have
+                for (java.util.Map.Entry<String, byte[]> e : store.read(tx -> tx.evidenceFiles(job.id())).entrySet()) {
+                    Path local = dir.resolve(e.getKey()).normalize();
+                    if (local.startsWith(dir.resolve("artifacts")) && (!Files.exists(local)
+                            || Files.size(local) != e.getValue().length)) {
+                        Path tmp = local.resolveSibling("." + local.getFileName() + ".tmp");
+                        Files.write(tmp, e.getValue());
+                        Files.move(tmp, local, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
             List<LedgerRow> events = store.read(tx -> tx.ledgerByCorrId(job.id()));
             StringBuilder jsonl = new StringBuilder();
             for (LedgerRow e : events) {

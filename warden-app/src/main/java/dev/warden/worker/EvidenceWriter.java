@@ -55,6 +55,7 @@ final class EvidenceWriter implements AutoCloseable {
                 continue;
             }
             try {
+                evidence.publishArtifacts(row);
                 evidence.materialize(row);
             } catch (RuntimeException e) {
                 LOG.warn("evidence for {} not written: {}", row.id(), e.getMessage());

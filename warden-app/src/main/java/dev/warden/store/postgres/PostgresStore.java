@@ -128,6 +128,11 @@ public final class PostgresStore implements Store {
     }
 
     @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
     public String describe() {
         return described;
     }
