@@ -86,10 +86,16 @@ final class LedgerCommand implements Runnable {
             try (WardenApp app = ledger.main.openApp()) {
                 Checkpoint cp = Ledger.checkpoint(app.store(), app.clock());
                 Path tmp = out.toAbsolutePath().resolveSibling(out.getFileName() + ".tmp");
-                Files.writeString(tmp, Json.pretty(cp.toJson()) + "\n");
-                Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    Files.writeString(tmp, Json.pretty(cp.toJson()) + "\n");
+                    Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+                    throw WardenException.badInput("--out: cannot write " + out + ": "
+                            + (e instanceof NoSuchFileException ? "its directory does not exist" : "permission denied"));
+                }
                 var d = Json.object().put("file", out.toAbsolutePath().toString());
-                cp.heads().forEach((c, h) -> d.putObject("heads").put(c, h.seq()));
+                var heads = d.putObject("heads");
+                cp.heads().forEach((c, h) -> heads.put(c, h.seq()));
                 app.ledger().record(app.store(), EventDraft.info("ledger.checkpoint", "operator", null, Actors.cli(), d));
                 ledger.main.spec.commandLine().getOut().println("checkpoint of " + cp.heads().size() + " chain(s) written to " + out);
             }

@@ -68,6 +68,10 @@ public final class Main implements Runnable {
                 cmd.getErr().println("warden: " + we.getMessage());
                 return we.code().exitCode();
             }
+            if (t instanceof dev.warden.store.StoreException se) {
+                cmd.getErr().println("warden: store error: " + se.getMessage());
+                return ErrorCode.FAILURE.exitCode();
+            }
             cmd.getErr().println("warden: internal error: " + t);
             if (System.getenv("WARDEN_DEBUG") != null) {
                 t.printStackTrace(cmd.getErr());

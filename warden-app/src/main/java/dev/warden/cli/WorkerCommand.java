@@ -36,8 +36,12 @@ final class WorkerCommand implements Callable<Integer> {
                     main.spec.commandLine().getErr().println("warden: kill switch is on; no job claimed");
                     return ErrorCode.KILL_SWITCH_ON.exitCode();
                 }
-                int n = pool.drainOnce();
-                pool.shutdown(Duration.ZERO);
+                int n;
+                try {
+                    n = pool.drainOnce();
+                } finally {
+                    pool.shutdown(Duration.ZERO);
+                }
                 main.spec.commandLine().getOut().println("ran " + n + " job(s)");
                 return 0;
             }

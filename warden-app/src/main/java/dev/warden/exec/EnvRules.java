@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
  */
 public final class EnvRules {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
-    private static final List<String> FORBIDDEN_PREFIXES = List.of("LD_", "DYLD_", "BASH_FUNC_", "GCONV_", "MALLOC_");
+    private static final List<String> FORBIDDEN_PREFIXES = List.of("LD_", "DYLD_", "BASH_FUNC_", "GCONV_", "MALLOC_", "GIT_",
+            "GLIBC_", "PERL", "PYTHON", "RUBY", "NODE_", "NPM_CONFIG_", "JAVA_", "MAVEN_", "GRADLE_", "SSH_", "SSL_",
+            "CURL_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "XDG_");
     private static final List<String> FORBIDDEN = List.of("PATH", "HOME", "IFS", "ENV", "BASH_ENV", "SHELLOPTS",
             "PS4", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB", "PERL5OPT", "RUBYOPT", "RUBYLIB",
             "NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",

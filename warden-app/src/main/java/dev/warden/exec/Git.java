@@ -9,8 +9,10 @@ import java.util.regex.Pattern;
 
 /**
  * Warden's own git operations on a job's behalf (pinning a commit, copying a repository into the
- * job's work directory, reading a repository's state), run through the job's sandbox with a
- * clean environment and with repository-controlled code paths (hooks, fsmonitor) switched off.
+ * job's work directory), run through the job's sandbox with a clean environment, no global or
+ * system configuration, and hooks and fsmonitor switched off. The source repository is only read
+ * by {@code rev-parse} and {@code clone} (which run no filters); its state is read by Warden
+ * itself, not by git.
  */
 public final class Git {
     public static final Path GIT = Path.of("/usr/bin/git");
@@ -54,19 +56,6 @@ public final class Git {
         }
     }
 
-    /** HEAD and the porcelain status lines of {@code repo}. */
-    public List<String> state(Path repo) {
-        List<String> out = new ArrayList<>();
-        ExecResult head = run(repo, "rev-parse", "--verify", "--quiet", "HEAD");
-        out.add("HEAD " + head.stdout().strip());
-        ExecResult st = run(repo, "status", "--porcelain=v1", "--untracked-files=all", "--ignored=no");
-        if (st.exitCode() != 0) {
-            throw new GitException("could not read the state of " + repo + ": " + st.stderr().strip());
-        }
-        st.stdout().lines().filter(l -> !l.isBlank()).forEach(out::add);
-        return out;
-    }
-
     public static boolean isRepository(Path dir) {
         return Files.isDirectory(dir.resolve(".git")) || Files.isRegularFile(dir.resolve("HEAD"));
     }
@@ -75,8 +64,8 @@ public final class Git {
         List<String> a = new ArrayList<>(SAFE);
         a.addAll(List.of(args));
         List<String> command = sandbox.command(GIT, a, cwd, mounts, false);
-        Map<String, String> env = EnvRules.childEnvironment(Map.of("GIT_CONFIG_NOSYSTEM", "1", "GIT_TERMINAL_PROMPT", "0"),
-                home.toString());
+        Map<String, String> env = EnvRules.childEnvironment(Map.of("GIT_CONFIG_NOSYSTEM", "1", "GIT_CONFIG_GLOBAL", "/dev/null",
+                "GIT_TERMINAL_PROMPT", "0"), home.toString());
         return ProcessRunner.run(command, cwd, env, 120_000, 1024 * 1024, sandbox.name(), GIT, () -> false);
     }
 

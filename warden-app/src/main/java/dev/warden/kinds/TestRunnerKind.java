@@ -96,6 +96,9 @@ public final class TestRunnerKind implements JobKind {
         if (!after.equals(before)) {
             List<String> changed = new ArrayList<>(after.changes());
             changed.removeAll(before.changes());
+            List<String> gone = new ArrayList<>(before.changes());
+            gone.removeAll(after.changes());
+            gone.forEach(g -> changed.add("removed or changed: " + g));
             if (!after.head().equals(before.head())) {
                 changed.add(0, "HEAD moved: " + before.head() + " -> " + after.head());
             }

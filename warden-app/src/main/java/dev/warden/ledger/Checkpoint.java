@@ -45,6 +45,10 @@ public record Checkpoint(Instant ts, Map<String, Head> heads) {
             }
             m.put(e.getKey(), new Head(h.path("seq").asLong(), h.path("hash").asText()));
         }
-        return new Checkpoint(Instant.parse(n.path("ts").asText(Instant.EPOCH.toString())), m);
+        try {
+            return new Checkpoint(Instant.parse(n.path("ts").asText(Instant.EPOCH.toString())), m);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw WardenException.badInput("checkpoint: ts '" + n.path("ts").asText() + "' is not an ISO-8601 instant");
+        }
     }
 }

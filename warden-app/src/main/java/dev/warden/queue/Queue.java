@@ -252,7 +252,9 @@ public final class Queue {
                 }
                 case running -> {
                     JobRow next = r.withCancelRequested(now);
-                    tx.updateJob(next, EnumSet.of(JobState.running), r.claims());
+                    if (!tx.updateJob(next, EnumSet.of(JobState.running), r.claims())) {
+                        throw new WardenException(dev.warden.common.ErrorCode.FAILURE, "job " + id + " changed concurrently; try again");
+                    }
                     ledger.append(tx, EventDraft.warn("job.cancel_requested", "operator", id, actor, Json.object()));
                     return next;
                 }
@@ -269,7 +271,9 @@ public final class Queue {
                         + "; only failed, dead or cancelled jobs can be retried");
             }
             JobRow next = r.retried(clock.millis());
-            tx.updateJob(next, EnumSet.of(r.state()), r.claims());
+            if (!tx.updateJob(next, EnumSet.of(r.state()), r.claims())) {
+                throw new WardenException(dev.warden.common.ErrorCode.FAILURE, "job " + id + " changed concurrently; try again");
+            }
             ledger.append(tx, EventDraft.info("job.retried", "operator", id, actor,
                     Json.object().put("from_state", r.state().name())));
             return next;

@@ -19,7 +19,7 @@ public final class JdbcStoreSupport {
             T result = work.run(new JdbcTx(statements, dialect));
             exec(c, "COMMIT");
             return result;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             explicitRollback(c, e);
             throw e;
         } catch (Exception e) {
@@ -36,7 +36,7 @@ public final class JdbcStoreSupport {
         }
     }
 
-    private static void explicitRollback(Connection c, Exception cause) {
+    private static void explicitRollback(Connection c, Throwable cause) {
         try (java.sql.Statement s = c.createStatement()) {
             s.execute("ROLLBACK");
         } catch (SQLException r) {

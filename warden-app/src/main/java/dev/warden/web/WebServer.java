@@ -58,7 +58,24 @@ public final class WebServer implements AutoCloseable {
         } catch (java.net.UnknownHostException e) {
             throw WardenException.badInput("server.bind: unknown host " + host);
         }
-        javalin = Javalin.create(cfg -> {
+        try {
+            javalin = create(host, port);
+            javalin.start();
+        } catch (RuntimeException e) {
+            Throwable t = e;
+            while (t != null && !(t instanceof java.net.BindException)) {
+                t = t.getCause();
+            }
+            if (t != null || String.valueOf(e.getMessage()).contains("bind")) {
+                throw WardenException.badInput("--port: " + host + ":" + port + " is not available (" + (t != null ? t.getMessage() : e.getMessage()) + ")");
+            }
+            throw e;
+        }
+        return javalin.port();
+    }
+
+    private Javalin create(String host, int port) {
+        return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.concurrency.useVirtualThreads = true;
@@ -93,8 +110,7 @@ public final class WebServer implements AutoCloseable {
                 }
             });
             cfg.routes.error(413, "*", ctx -> error(ctx, "payload_too_large", "payload over 1 MiB refused", null, 413));
-        }).start();
-        return javalin.port();
+        });
     }
 
     public int port() {

@@ -49,6 +49,7 @@ final class Completer implements AutoCloseable {
                 }
                 batch.add(first);
                 pending.drainTo(batch, MAX_BATCH - 1);
+                batch.sort(java.util.Comparator.comparing(pd -> pd.outcome().job().id())); // one row order for all writers
                 writeWithRetry(batch);
             } catch (InterruptedException e) {
                 if (closed) {

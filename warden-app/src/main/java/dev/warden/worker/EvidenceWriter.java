@@ -34,12 +34,19 @@ final class EvidenceWriter implements AutoCloseable {
 
     /** Queues a bundle; blocks while the queue is full. */
     void submit(JobRow row) {
+        // a cancelled attempt's thread may still carry its interrupt: the bundle must be written anyway
+        boolean wasInterrupted = Thread.interrupted();
         inFlight.incrementAndGet();
         try {
             pending.put(row);
         } catch (InterruptedException e) {
             inFlight.decrementAndGet();
-            Thread.currentThread().interrupt();
+            LOG.warn("evidence for {} not queued: interrupted", row.id());
+            wasInterrupted = true;
+        } finally {
+            if (wasInterrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

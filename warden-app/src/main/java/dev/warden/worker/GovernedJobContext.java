@@ -194,15 +194,44 @@ final class GovernedJobContext implements JobContext {
         }
     }
 
+    /**
+     * The repository's state read by Warden itself, never by running git in it: a repository's own
+     * configuration (filters, fsmonitor) could otherwise run code. HEAD and refs are compared by
+     * content, every other file by size and modification time.
+     */
     @Override
     public RepoState repoState(Path repo) {
         Path root = requireRepo(repo);
+        List<String> entries = new ArrayList<>();
+        String head;
         try {
-            List<String> lines = git().state(root);
-            return new RepoState(lines.get(0), lines.subList(1, lines.size()));
-        } catch (Git.GitException e) {
-            throw JobFailure.permanent("repo_state_failed", e.getMessage());
+            Path git = root.resolve(".git");
+            head = Files.isRegularFile(git.resolve("HEAD")) ? Files.readString(git.resolve("HEAD")).strip() : "";
+            try (var files = Files.walk(root)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path rel = root.relativize(f);
+                    boolean inGit = rel.startsWith(".git");
+                    if (inGit && !(rel.startsWith(".git/refs") || rel.equals(Path.of(".git/packed-refs"))
+                            || rel.equals(Path.of(".git/HEAD")))) {
+                        continue;
+                    }
+                    BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    if (a.isDirectory()) {
+                        continue;
+                    }
+                    String detail = inGit && a.isRegularFile() ? Files.readString(f).strip()
+                            : "size " + a.size() + ", modified " + a.lastModifiedTime().toMillis();
+                    entries.add(rel + " (" + detail + ")");
+                    if (entries.size() > 200_000) {
+                        throw JobFailure.permanent("repo_too_large", "repo " + repo + " has more than 200000 files");
+                    }
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            throw JobFailure.permanent("repo_state_failed", "cannot read the state of " + repo + ": " + e.getMessage());
         }
+        entries.sort(null);
+        return new RepoState(head, List.copyOf(entries));
     }
 
     @Override
@@ -359,6 +388,7 @@ final class GovernedJobContext implements JobContext {
 
                 @Override
                 public void write(String text) {
+                    checkpoint(); // a stopped or fenced attempt writes nothing more
                     String clean = ledger.redactor().scrub(text);
                     int n = clean.getBytes(StandardCharsets.UTF_8).length;
                     charge(n);

@@ -61,6 +61,8 @@ public final class WorkerPool implements AutoCloseable {
         final JobRow job;
         final AtomicReference<JobFailure> stop = new AtomicReference<>();
         final AtomicBoolean settled = new AtomicBoolean();
+        /** The outcome is in the store: until then the lease is still renewed. */
+        volatile boolean committed;
         volatile Thread thread;
         volatile long stopRequestedAt;
         volatile long deadline;
@@ -147,8 +149,12 @@ public final class WorkerPool implements AutoCloseable {
                     permits.release(got);
                     break;
                 }
-                int claimed = claimAndStart(got);
-                permits.release(got - claimed);
+                int claimed = 0;
+                try {
+                    claimed = claimAndStart(got);
+                } finally {
+                    permits.release(got - claimed); // a failed claim must not eat the pool's capacity
+                }
                 lastClaimFull = claimed == got;
                 if (claimed < got) {
                     idle();
@@ -254,7 +260,7 @@ public final class WorkerPool implements AutoCloseable {
             outcome = new Outcome.Succeeded(job, result == null ? Json.object() : result, clock.millis() - t0, usage(rj));
         } catch (JobFailure f) {
             outcome = toOutcome(rj, f, clock.millis() - t0);
-        } catch (Exception | StackOverflowError e) {
+        } catch (Throwable e) {
             JobFailure stop = rj.stop.get();
             outcome = stop != null ? toOutcome(rj, stop, clock.millis() - t0)
                     : new Outcome.Failed(job, "error", e.getClass().getSimpleName() + ": " + e.getMessage(), true,
@@ -318,6 +324,7 @@ public final class WorkerPool implements AutoCloseable {
                 recordLeaseLoss(rj);
             } else {
                 Optional<JobRow> written = completer.submit(outcome).join();
+                rj.committed = true;
                 if (written.isEmpty()) {
                     LOG.warn("job {} attempt {}: outcome discarded, the lease was lost", rj.job.id(), rj.job.attempts());
                 }
@@ -420,8 +427,10 @@ public final class WorkerPool implements AutoCloseable {
         long before = clock.millis();
         List<LeaseView> held;
         try {
-            held = queue.heartbeat(owner, judged.stream().filter(rj -> !rj.settled.get() && rj.stop.get() == null)
-                    .map(rj -> rj.job.id()).toList());
+            // renew every attempt whose outcome is not yet stored, except those that lost their lease
+            held = queue.heartbeat(owner, judged.stream()
+                    .filter(rj -> !rj.committed && (rj.stop.get() == null || !"lease_lost".equals(rj.stop.get().code())))
+                    .map(rj -> rj.job.id()).sorted().toList());
             lastHeartbeatOk = now;
         } catch (RuntimeException e) {
             LOG.warn("heartbeat failed: {}", e.getMessage());
@@ -492,16 +501,14 @@ public final class WorkerPool implements AutoCloseable {
             poller.interrupt();
         }
         long until = System.nanoTime() + grace.toNanos();
-        while (!running.isEmpty() && System.nanoTime() < until) {
-            sleepQuietly(20);
-        }
+        // the control loop has stopped: keep leases, cancellations and the kill switch going meanwhile
+        awaitDrain(until);
         running.values().forEach(rj -> requestStop(rj, new JobFailure.Stop("shutdown", "worker shutting down")));
-        long hard = System.nanoTime() + settings.stopGrace().toNanos();
-        while (!running.isEmpty() && System.nanoTime() < hard) {
-            sleepQuietly(20);
-        }
+        awaitDrain(System.nanoTime() + settings.stopGrace().toNanos());
         for (Running rj : running.values()) {
-            settle(rj, new Outcome.Released(rj.job, clock.millis() - rj.startedAt, usage(rj)));
+            JobFailure reason = rj.stop.get();
+            settle(rj, reason == null ? new Outcome.Released(rj.job, clock.millis() - rj.startedAt, usage(rj))
+                    : toOutcome(rj, reason, clock.millis() - rj.startedAt));
         }
         if (control != null) {
             control.interrupt();
@@ -510,6 +517,21 @@ public final class WorkerPool implements AutoCloseable {
         evidenceWriter.close();
         if (lastRegistered > 0) {
             register(clock.millis());
+        }
+    }
+
+    private void awaitDrain(long untilNanos) {
+        long nextTick = 0;
+        while (!running.isEmpty() && System.nanoTime() < untilNanos) {
+            if (System.nanoTime() >= nextTick) {
+                try {
+                    controlTick();
+                } catch (RuntimeException e) {
+                    LOG.warn("control tick during shutdown failed: {}", e.getMessage());
+                }
+                nextTick = System.nanoTime() + settings.tick().toNanos();
+            }
+            sleepQuietly(20);
         }
     }
 

@@ -180,6 +180,10 @@ class CliTest {
         Run v = warden("ledger", "verify", "--checkpoint", cp.toString());
         assertThat(v.code()).isZero();
         assertThat(v.out()).contains("consistent with checkpoint");
+        Run noDir = warden("ledger", "checkpoint", "--out", dir.resolve("missing/dir/cp.json").toString());
+        assertThat(noDir.code()).isEqualTo(2);
+        assertThat(noDir.err()).contains("--out: cannot write");
+        assertNoStackTrace(noDir);
         Files.writeString(cp, "{\"nope\":1}");
         Run bad = warden("ledger", "verify", "--checkpoint", cp.toString());
         assertThat(bad.code()).isEqualTo(2);

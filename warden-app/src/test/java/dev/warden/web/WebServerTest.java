@@ -138,6 +138,16 @@ class WebServerTest {
     }
 
     @Test
+    void aPortInUseIsBadInputNamingThePort() {
+        WebServer other = new WebServer(app, TOKEN, () -> { });
+        int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.start("127.0.0.1", port, false))
+                .isInstanceOfSatisfying(dev.warden.common.WardenException.class,
+                        e -> assertThat(e.code()).isEqualTo(dev.warden.common.ErrorCode.BAD_INPUT))
+                .hasMessageContaining("--port: 127.0.0.1:" + port + " is not available");
+    }
+
+    @Test
     void nonLoopbackBindNeedsExplicitPermission() {
         WebServer other = new WebServer(app, TOKEN, () -> { });
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.start("0.0.0.0", 0, false))
