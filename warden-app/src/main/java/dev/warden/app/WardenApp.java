@@ -63,6 +63,7 @@ public final class WardenApp implements AutoCloseable {
     private final KindRegistry kinds;
     private final JobSpecParser parser;
     private final Evidence evidence;
+    private final dev.warden.schedule.Schedules schedules;
     private final String nodeId;
 
     private WardenApp(Options o) {
@@ -86,6 +87,7 @@ public final class WardenApp implements AutoCloseable {
                     .register(new DocCompactorKind()).register(new NoopKind());
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
             this.evidence = new Evidence(dataDir, store, redactor);
+            this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -224,6 +226,15 @@ public final class WardenApp implements AutoCloseable {
 
     public Evidence evidence() {
         return evidence;
+    }
+
+    public dev.warden.schedule.Schedules schedules() {
+        return schedules;
+    }
+
+    /** Starts this node's scheduler (ticks every second; safe with any number of nodes). */
+    public dev.warden.schedule.ScheduleRunner startScheduler(Runnable onFire) {
+        return new dev.warden.schedule.ScheduleRunner(schedules, "scheduler:" + nodeId, java.time.Duration.ofSeconds(1), onFire);
     }
 
     public String nodeId() {

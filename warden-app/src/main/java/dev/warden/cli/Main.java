@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
 /** {@code warden}: the command line. Commands are thin: parse, call a service, print. */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "Governed execution plane for autonomous AI-agent work.",
-        subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class,
+        subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class, SchedulesCommand.class,
                 KillSwitchCommand.class, LedgerCommand.class, EvidenceCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 not found, 4 denied by policy,",

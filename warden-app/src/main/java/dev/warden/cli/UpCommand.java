@@ -55,6 +55,7 @@ final class UpCommand implements Callable<Integer> {
         }
         SampleJob.enqueueIfFirstStart(app).ifPresent(id -> out.println("Enqueued sample job " + id + "."));
         pool.start();
+        var scheduler = app.startScheduler(pool::wakeUp);
         String host = bind != null ? bind : app.config().bind();
         out.println("Warden is up (store " + app.store().describe() + ", " + (workers != null ? workers : app.config().concurrency())
                 + " workers, kill switch " + (app.killSwitch().isOn() ? "ON" : "OFF") + ").");
@@ -67,6 +68,7 @@ final class UpCommand implements Callable<Integer> {
         out.println("  api:     curl -H 'X-Warden-Token: <token>' http://" + host + ":" + bound + "/api/jobs");
         out.flush();
         Signals.awaitTermination(() -> {
+            scheduler.close();
             server.close();
             pool.shutdown(Duration.ofSeconds(10));
             app.close();

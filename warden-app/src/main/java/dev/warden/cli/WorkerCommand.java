@@ -47,9 +47,11 @@ final class WorkerCommand implements Callable<Integer> {
             }
         }
         pool.start();
+        var scheduler = app.startScheduler(pool::wakeUp);
         main.spec.commandLine().getOut().println("worker " + pool.owner() + " started on " + app.store().describe());
         main.spec.commandLine().getOut().flush();
         Signals.awaitTermination(() -> {
+            scheduler.close();
             pool.shutdown(Duration.ofSeconds(10));
             app.close();
         });

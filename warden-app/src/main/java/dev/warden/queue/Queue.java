@@ -71,7 +71,12 @@ public final class Queue {
 
     /** Enqueues all specs in one transaction; a spec whose idempotency key exists returns the first job. */
     public List<Enqueued> enqueueAll(List<JobSpec> specs, String actor) {
-        return store.write(tx -> {
+        return store.write(tx -> enqueueIn(tx, specs, actor));
+    }
+
+    /** Enqueues within the caller's transaction (a scheduler fire commits the job with its own bookkeeping). */
+    public List<Enqueued> enqueueIn(Tx tx, List<JobSpec> specs, String actor) {
+        {
             long now = clock.millis();
             List<Enqueued> out = new ArrayList<>(specs.size());
             List<EventDraft> events = new ArrayList<>(specs.size());
@@ -100,7 +105,7 @@ public final class Queue {
             }
             ledger.append(tx, events);
             return out;
-        });
+        }
     }
 
     // ------------------------------------------------------------------ claim

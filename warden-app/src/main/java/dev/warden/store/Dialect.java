@@ -4,6 +4,14 @@ package dev.warden.store;
 public record Dialect(String name, String beginWriteSql, String claimLockSuffix, String headLockSuffix, String upsertSettingSql,
                       String upsertHeadSql, String labelEqualsSql, String claimFrom, String expiredFrom,
                       String slotLockSql) {
+    /** Due enabled schedules, oldest due first; locked where the engine has row locks. */
+    public String dueSchedulesSql() {
+        String enabled = name.equals("sqlite") ? "enabled = 1" : "enabled";
+        return "SELECT name, cron, spec, enabled, allow_overlap, catch_up, next_fire_at, last_fire_at, last_job_id, "
+                + "created_at, updated_at FROM schedules WHERE " + enabled + " AND next_fire_at <= ? "
+                + "ORDER BY next_fire_at LIMIT ?" + claimLockSuffix;
+    }
+
     /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */
     public String createHeadSql() {
         return "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT(chain) DO NOTHING";

@@ -334,6 +334,74 @@ final class JdbcTx implements Tx {
         });
     }
 
+    // ------------------------------------------------------------------ schedules
+
+    private static final String SCHEDULE_COLUMNS = "name, cron, spec, enabled, allow_overlap, catch_up, next_fire_at, "
+            + "last_fire_at, last_job_id, created_at, updated_at";
+
+    @Override
+    public void putSchedule(ScheduleRow r) {
+        sql(() -> {
+            PreparedStatement ps = prep("INSERT INTO schedules (" + SCHEDULE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                    + "ON CONFLICT(name) DO UPDATE SET cron = excluded.cron, spec = excluded.spec, enabled = excluded.enabled, "
+                    + "allow_overlap = excluded.allow_overlap, catch_up = excluded.catch_up, next_fire_at = excluded.next_fire_at, "
+                    + "last_fire_at = excluded.last_fire_at, last_job_id = excluded.last_job_id, updated_at = excluded.updated_at");
+            ps.setString(1, r.name());
+            ps.setString(2, r.cron());
+            ps.setString(3, r.spec());
+            ps.setBoolean(4, r.enabled());
+            ps.setBoolean(5, r.allowOverlap());
+            ps.setString(6, r.catchUp());
+            setLong(ps, 7, r.nextFireAt());
+            setLong(ps, 8, r.lastFireAt());
+            ps.setString(9, r.lastJobId());
+            ps.setLong(10, r.createdAt());
+            ps.setLong(11, r.updatedAt());
+            ps.executeUpdate();
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<ScheduleRow> findSchedule(String name) {
+        return querySchedules("SELECT " + SCHEDULE_COLUMNS + " FROM schedules WHERE name = ?", name).stream().findFirst();
+    }
+
+    @Override
+    public List<ScheduleRow> schedules() {
+        return querySchedules("SELECT " + SCHEDULE_COLUMNS + " FROM schedules ORDER BY name");
+    }
+
+    @Override
+    public boolean deleteSchedule(String name) {
+        return sql(() -> {
+            PreparedStatement ps = prep("DELETE FROM schedules WHERE name = ?");
+            ps.setString(1, name);
+            return ps.executeUpdate() == 1;
+        });
+    }
+
+    @Override
+    public List<ScheduleRow> dueSchedules(long now, int limit) {
+        return querySchedules(dialect.dueSchedulesSql(), now, limit);
+    }
+
+    private List<ScheduleRow> querySchedules(String query, Object... args) {
+        return sql(() -> {
+            PreparedStatement ps = prep(query);
+            bind(ps, args);
+            List<ScheduleRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ScheduleRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
+                            rs.getBoolean(5), rs.getString(6), getLong(rs, 7), getLong(rs, 8), rs.getString(9),
+                            rs.getLong(10), rs.getLong(11)));
+                }
+            }
+            return out;
+        });
+    }
+
     // ------------------------------------------------------------------ evidence files
 
     @Override

@@ -60,6 +60,18 @@ public interface Tx {
     /** Running jobs per lease owner. */
     Map<String, Integer> runningByOwner();
 
+    // ---- schedules
+    void putSchedule(ScheduleRow s);
+
+    Optional<ScheduleRow> findSchedule(String name);
+
+    List<ScheduleRow> schedules();
+
+    boolean deleteSchedule(String name);
+
+    /** Enabled schedules due at {@code now}; locked against other nodes' schedulers where the engine supports it. */
+    List<ScheduleRow> dueSchedules(long now, int limit);
+
     // ---- evidence kept in the store
     void putEvidenceFile(String jobId, String name, byte[] content, long now);
 
@@ -90,6 +102,9 @@ public interface Tx {
     List<LedgerRow> ledgerTail(int limit);
 
     record LeaseView(String id, long claims, boolean cancelRequested) {}
+
+    record ScheduleRow(String name, String cron, String spec, boolean enabled, boolean allowOverlap, String catchUp,
+                       Long nextFireAt, Long lastFireAt, String lastJobId, long createdAt, long updatedAt) {}
 
     record WorkerRow(String id, String node, long pid, int concurrency, long startedAt, long heartbeatAt, Long stoppedAt) {}
 

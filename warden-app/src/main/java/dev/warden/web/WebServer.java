@@ -96,6 +96,20 @@ public final class WebServer implements AutoCloseable {
                 onEnqueue.run();
                 json(ctx, 200, view(r));
             });
+            cfg.routes.get("/api/schedules", ctx -> {
+                ArrayNode arr = Json.NODES.arrayNode();
+                app.schedules().list().forEach(r -> arr.add(dev.warden.schedule.Schedules.view(r)));
+                json(ctx, 200, Json.object().set("schedules", arr));
+            });
+            cfg.routes.post("/api/schedules", this::addSchedule);
+            cfg.routes.post("/api/schedules/{name}/enable", ctx -> json(ctx, 200,
+                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), true, actor))));
+            cfg.routes.post("/api/schedules/{name}/disable", ctx -> json(ctx, 200,
+                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), false, actor))));
+            cfg.routes.delete("/api/schedules/{name}", ctx -> {
+                app.schedules().remove(ctx.pathParam("name"), actor);
+                json(ctx, 200, Json.object().put("removed", ctx.pathParam("name")));
+            });
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
             cfg.routes.post("/api/killswitch", this::setKillSwitch);
             cfg.routes.exception(HaltException.class, (e, ctx) -> error(ctx, e.code, e.getMessage(), null, e.status));
@@ -228,6 +242,18 @@ public final class WebServer implements AutoCloseable {
         ArrayNode arr = Json.NODES.arrayNode();
         app.store().read(tx -> tx.ledgerByCorrId(id)).forEach(r -> arr.add(Json.parse(r.entry())));
         json(ctx, 200, Json.object().set("events", arr));
+    }
+
+    private void addSchedule(Context ctx) {
+        JsonNode body = Json.parse(ctx.body());
+        for (String required : java.util.List.of("name", "cron", "spec")) {
+            if (!body.hasNonNull(required)) {
+                throw WardenException.badInput(required + ": required field is missing");
+            }
+        }
+        var row = app.schedules().add(body.get("name").asText(), body.get("cron").asText(), body.get("spec"),
+                body.path("allow_overlap").asBoolean(false), body.path("catch_up").asText("one"), actor);
+        json(ctx, 201, dev.warden.schedule.Schedules.view(row));
     }
 
     private ObjectNode killSwitchState() {

@@ -163,6 +163,20 @@ class CliTest {
     }
 
     @Test
+    void schedulesCommands() throws Exception {
+        Path f = spec("{\"kind\":\"noop\",\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}");
+        Run add = warden("schedules", "add", "nightly", "--cron", "0 3 * * *", "--spec", f.toString());
+        assertThat(add.code()).as(add.err()).isZero();
+        assertThat(add.out()).contains("added (disabled");
+        assertThat(warden("schedules", "enable", "nightly").out()).contains("next fire 20");
+        assertThat(Json.parse(warden("schedules", "list", "--json").out()).get(0).path("enabled").asBoolean()).isTrue();
+        assertThat(warden("schedules", "add", "bad", "--cron", "every day", "--spec", f.toString()).code()).isEqualTo(2);
+        assertThat(warden("schedules", "enable", "ghost").code()).isEqualTo(3);
+        assertThat(warden("schedules", "remove", "nightly").code()).isZero();
+        assertThat(Json.parse(warden("schedules", "list", "--json").out())).isEmpty();
+    }
+
+    @Test
     void killSwitchCommandAndWorkerRefusal() {
         assertThat(warden("killswitch", "on").out()).contains("killswitch=ON");
         assertThat(dir.resolve("data/KILL_SWITCH")).exists();

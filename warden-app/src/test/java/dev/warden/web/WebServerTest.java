@@ -138,6 +138,21 @@ class WebServerTest {
     }
 
     @Test
+    void schedulesThroughTheApi() throws Exception {
+        String body = "{\"name\":\"every-minute\",\"cron\":\"* * * * *\",\"spec\":" + NOOP + "}";
+        HttpResponse<String> created = send("POST", "/api/schedules", body, TOKEN);
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(Json.parse(created.body()).path("enabled").asBoolean()).isFalse();
+        HttpResponse<String> enabled = send("POST", "/api/schedules/every-minute/enable", null, TOKEN);
+        assertThat(Json.parse(enabled.body()).path("next_fire_at").asText()).isNotEmpty();
+        assertThat(Json.parse(send("GET", "/api/schedules", null, TOKEN).body()).path("schedules").size()).isEqualTo(1);
+        assertThat(send("POST", "/api/schedules", "{\"name\":\"x\",\"cron\":\"nope\",\"spec\":" + NOOP + "}", TOKEN)
+                .statusCode()).isEqualTo(400);
+        assertThat(send("DELETE", "/api/schedules/every-minute", null, TOKEN).statusCode()).isEqualTo(200);
+        assertThat(send("DELETE", "/api/schedules/every-minute", null, TOKEN).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void aPortInUseIsBadInputNamingThePort() {
         WebServer other = new WebServer(app, TOKEN, () -> { });
         int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
