@@ -244,6 +244,36 @@ abstract class CrashRecoveryContract {
     }
 
     @Test
+    void eachScheduledFireEnqueuesOnceWithThreeWorkerProcesses() throws Exception {
+        try (WardenApp app = openApp()) {
+            app.schedules().add("every-second", "* * * * * *", TestWarden.noop(), true, "one", "test");
+            for (int i = 0; i < 3; i++) {
+                startWorker();
+            }
+            // the worker processes are up (registered) before the schedule starts firing
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.store().read(Tx::workers).size() >= 3);
+            app.schedules().setEnabled("every-second", true, "test");
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.queue().list(new Tx.JobFilter(null, null, 100, 0)).size() >= 6);
+            app.schedules().setEnabled("every-second", false, "test");
+            for (Process p : workers) {
+                p.destroy();
+                p.waitFor();
+            }
+            List<JobRow> jobs = app.queue().list(new Tx.JobFilter(null, null, 1000, 0));
+            long fired = app.store().read(tx -> tx.ledgerTail(1_000_000)).stream()
+                    .filter(r -> r.event().equals("schedule.fired")).count();
+            // a fire handled by two nodes would be recorded twice but find its job already there
+            assertThat(fired).as("one schedule.fired per job").isEqualTo(jobs.size());
+            Set<String> keys = new HashSet<>();
+            jobs.forEach(j -> assertThat(keys.add(j.idempotencyKey())).isTrue());
+            Set<String> actors = new HashSet<>();
+            app.store().read(tx -> tx.ledgerTail(1_000_000)).stream().filter(r -> r.event().equals("schedule.fired"))
+                    .forEach(r -> actors.add(dev.warden.common.Json.parse(r.entry()).path("actor").asText()));
+            assertThat(actors).as("fired by the worker processes' schedulers").isNotEmpty();
+        }
+    }
+
+    @Test
     void sigtermLetsTheRunningJobFinishBeforeExit() throws Exception {
         Path log = dir.resolve("side-effects.log");
         try (WardenApp app = openApp()) {
