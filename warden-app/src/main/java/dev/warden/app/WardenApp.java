@@ -177,7 +177,8 @@ public final class WardenApp implements AutoCloseable {
         WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
-        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy().isolation(), bwrap.get(), dataDir.resolve("work"));
+        return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy(), config.slots().keySet(), bwrap.get(),
+                dataDir.resolve("work"));
     }
 
     public Path dataDir() {

@@ -79,9 +79,13 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Path workRoot;
+    private final OperatorPolicy operator;
+    private final java.util.Set<String> slots;
 
     public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner,
-                      OperatorPolicy.Isolation mode, Optional<Sandbox.Bwrap> bwrap, Path workRoot) {
+                      OperatorPolicy operator, java.util.Set<String> slots, Optional<Sandbox.Bwrap> bwrap, Path workRoot) {
+        this.operator = operator;
+        this.slots = slots;
         this.workRoot = workRoot;
         this.queue = queue;
         this.kinds = kinds;
@@ -92,7 +96,7 @@ public final class WorkerPool implements AutoCloseable {
         this.permits = new Semaphore(settings.concurrency());
         this.completer = new Completer(queue, "warden-completer");
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
-        this.isolation = switch (mode) {
+        this.isolation = switch (operator.isolation()) {
             case none -> new GovernedJobContext.Isolation(Optional.of(new Sandbox.None()), null);
             case bwrap -> new GovernedJobContext.Isolation(bwrap.map(b -> (Sandbox) b),
                     "isolation required by the operator policy but bubblewrap (bwrap) was not found in /usr/bin, "
@@ -250,6 +254,7 @@ public final class WorkerPool implements AutoCloseable {
             JsonNode spec = Json.parse(job.spec());
             JobKind kind = kinds.find(job.kind()).orElseThrow(() ->
                     JobFailure.permanent("unknown_kind", "kind '" + job.kind() + "' is not registered on worker " + owner));
+            requireWithinOperatorPolicy(job, spec);
             GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
                     evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation,
                     workRoot.resolve(job.id() + "-" + job.attempts()));
@@ -287,6 +292,20 @@ public final class WorkerPool implements AutoCloseable {
             });
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
             LOG.warn("could not remove the work directory of {}: {}", job.id(), e.getMessage());
+        }
+    }
+
+    /**
+     * The job's policy was capped by the operator policy at enqueue; the operator may have tightened
+     * it since (or a path may resolve elsewhere now): check again before the attempt acts at all.
+     */
+    private void requireWithinOperatorPolicy(JobRow job, JsonNode spec) {
+        List<String> excess = dev.warden.policy.PolicyCheck.excess(dev.warden.policy.Policy.fromJson(spec.get("policy")),
+                dev.warden.policy.Budgets.fromJson(spec.get("budgets")), operator, slots);
+        if (!excess.isEmpty()) {
+            queue.ledger().record(queue.store(), EventDraft.warn("policy.denied", "policy", job.id(), owner,
+                    Json.object().put("act", "claim").put("target", job.id()).put("reason", String.join("; ", excess))));
+            throw JobFailure.denied("the job asks for more than the operator policy now allows: " + String.join("; ", excess));
         }
     }
 

@@ -223,6 +223,37 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aJobBeyondATightenedOperatorPolicyIsDeniedAtRunTime() throws Exception {
+        // enqueued under the current policy, run by a worker whose operator policy no longer allows the repo
+        Files.writeString(repo.resolve("a.txt"), "TODO\n");
+        JobRow job = app.queue().enqueue(app.parser().parse(repoIndex("TODO").put("run_after",
+                java.time.Instant.now().plusSeconds(3600).toString())), "test").job();
+        Path strictDir = Files.createDirectories(outsideRoots.resolve("strict"));
+        Files.writeString(strictDir.resolve("warden.yaml"), "policy: {paths: {read: [%s]}, repos: [%s]}\n"
+                .formatted(outsideRoots, outsideRoots));
+        try (WardenApp strict = WardenApp.open(new WardenApp.Options(app.dataDir(), Optional.empty(),
+                Optional.of(strictDir.resolve("warden.yaml")), Clock.systemUTC()))) {
+            // make it due now
+            strict.store().write(tx -> {
+                JobRow r = tx.findJob(job.id()).orElseThrow();
+                tx.updateJob(new JobRow(r.id(), r.kind(), r.project(), r.state(), r.priority(), 0, r.attempts(), r.maxAttempts(),
+                        r.claims(), r.retryOnLeaseLoss(), r.idempotencyKey(), r.slot(), r.spec(), r.labels(), r.result(),
+                        r.errorCode(), r.errorMessage(), r.leaseOwner(), r.leaseExpiresAt(), r.cancelRequested(),
+                        r.createdAt(), r.updatedAt(), r.startedAt(), r.finishedAt()), java.util.EnumSet.of(JobState.queued), r.claims());
+                return null;
+            });
+            pool.shutdown(Duration.ZERO);
+            WorkerPool strictPool = strict.newWorkerPool(1);
+            strictPool.drainOnce();
+            strictPool.shutdown(Duration.ZERO);
+            JobRow done = strict.queue().get(job.id());
+            assertThat(done.state()).isEqualTo(JobState.failed);
+            assertThat(done.errorCode()).isEqualTo("policy_denied");
+            assertThat(done.errorMessage()).contains("operator policy now allows", "repos: " + repo);
+        }
+    }
+
+    @Test
     void plantedSecretNeverReachesLedgerEvidenceOrApiViews() throws Exception {
         Files.writeString(repo.resolve("config.env"), "TODO rotate API_KEY=" + SECRET + "\n");
         ObjectNode spec = repoIndex("TODO");
