@@ -12,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Versioned schema migrations: {@code db/<dialect>/V<n>__<name>.sql} resources applied in order,
+ * Versioned schema migrations: {@code db/<dialect>/V<n>__<name>.sql} resources (or
+ * {@code db/common/…} for SQL both engines accept as written) applied in order,
  * each in its own transaction, recorded in {@code schema_version}. Safe when several processes
  * start at once: the version check and the migration share a write transaction.
  */
@@ -86,9 +87,14 @@ final class Migrations {
 
     private static String load(String dialect, String name) {
         String path = "/db/" + dialect + "/" + name;
-        try (InputStream in = Migrations.class.getResourceAsStream(path)) {
+        InputStream found = Migrations.class.getResourceAsStream(path);
+        if (found == null) {
+            path = "/db/common/" + name;
+            found = Migrations.class.getResourceAsStream(path);
+        }
+        try (InputStream in = found) {
             if (in == null) {
-                throw new IllegalStateException("missing migration resource " + path);
+                throw new IllegalStateException("missing migration resource " + name + " for " + dialect);
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

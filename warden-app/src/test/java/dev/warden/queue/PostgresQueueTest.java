@@ -4,18 +4,15 @@ import dev.warden.testing.TestPostgres;
 import java.util.Optional;
 
 class PostgresQueueTest extends QueueContract {
-    private String url;
+    private final TestPostgres.Database db = new TestPostgres.Database();
 
     @Override
     Optional<String> storeUrl() {
-        if (url == null) {
-            url = TestPostgres.freshDatabase();
-        }
-        return Optional.of(url);
+        return Optional.of(db.url());
     }
 
     @Override
     void release() {
-        TestPostgres.drop(url);
+        db.drop();
     }
 }

@@ -16,6 +16,23 @@ import org.junit.jupiter.api.Assumptions;
 public final class TestPostgres {
     private TestPostgres() {}
 
+    /** A database made on first use and dropped by {@link #drop()}: one per test. */
+    public static final class Database {
+        private String url;
+
+        public String url() {
+            if (url == null) {
+                url = freshDatabase();
+            }
+            return url;
+        }
+
+        public void drop() {
+            TestPostgres.drop(url);
+            url = null;
+        }
+    }
+
     static String baseUrl() {
         String url = System.getenv("WARDEN_TEST_PG_URL");
         if (url == null || url.isBlank()) {
