@@ -103,6 +103,10 @@ public final class WardenApp implements AutoCloseable {
         for (String name : config.secretEnv()) {
             secrets.register(System.getenv(name));
         }
+        dev.warden.model.ProviderKeys keys = dev.warden.model.ProviderKeys.fromSystem();
+        for (dev.warden.model.ModelsConfig.Provider p : config.models().providers().values()) {
+            keys.resolve(p.key()).ifPresent(secrets::register);
+        }
         for (String f : config.secretFiles()) {
             try {
                 secrets.register(Files.readString(Path.of(f)).strip());
@@ -227,6 +231,19 @@ public final class WardenApp implements AutoCloseable {
 
     public Evidence evidence() {
         return evidence;
+    }
+
+    private dev.warden.model.Router router;
+
+    /** The model router (built on first use: most commands never call a model). */
+    public synchronized dev.warden.model.Router router() {
+        if (router == null) {
+            dev.warden.model.ModelsConfig m = config.models();
+            router = new dev.warden.model.Router(m, new dev.warden.model.UpstreamClient(m.timeouts()),
+                    new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(),
+                    new dev.warden.model.Spend(store, clock), ledger, clock, killSwitch::isOn);
+        }
+        return router;
     }
 
     public dev.warden.schedule.Schedules schedules() {

@@ -19,11 +19,17 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
                            Map<String, Integer> slots, int concurrency, int claimBatch, Duration lease,
                            Duration pollInterval, Duration tick, Duration backoffBase, Duration backoffMax, int port,
                            String bind, boolean allowNonLoopback, List<String> secretEnv, List<String> secretFiles,
-                           JsonNode raw) {
+                           dev.warden.model.ModelsConfig models, JsonNode raw) {
     public static final int DEFAULT_PORT = 8787;
 
     /** Builds the config from an already schema-validated document. */
     static WardenConfig from(JsonNode doc, Optional<Path> source, List<String> defaultRoots) {
+        List<String> errors = new ArrayList<>();
+        dev.warden.model.ModelsConfig models = dev.warden.model.ModelsConfig.parse(doc.path("models"), errors);
+        if (!errors.isEmpty()) {
+            throw dev.warden.common.WardenException.invalid("config " + source.map(Path::toString).orElse("(defaults)")
+                    + " is invalid; refusing to start", errors);
+        }
         OperatorPolicy defaults = OperatorPolicy.defaults(defaultRoots);
         JsonNode p = doc.path("policy");
         OperatorPolicy policy = defaults;
@@ -69,7 +75,7 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
                 Duration.ofMillis(q.path("backoff_base_ms").asLong(2000)),
                 Duration.ofMillis(q.path("backoff_max_ms").asLong(3_600_000)),
                 s.path("port").asInt(DEFAULT_PORT), s.path("bind").asText("127.0.0.1"),
-                s.path("allow_non_loopback").asBoolean(false), List.copyOf(secretEnv), List.copyOf(secretFiles), doc);
+                s.path("allow_non_loopback").asBoolean(false), List.copyOf(secretEnv), List.copyOf(secretFiles), models, doc);
     }
 
     public static WardenConfig defaults(List<String> defaultRoots) {

@@ -436,6 +436,133 @@ final class JdbcTx implements Tx {
     // ------------------------------------------------------------------ settings
 
     @Override
+    public boolean reserveSpend(String scope, String day, long nano, long capNano) {
+        return sql(() -> {
+            PreparedStatement ins = prep("INSERT INTO model_spend(scope, day) VALUES (?, ?) ON CONFLICT(scope, day) DO NOTHING");
+            ins.setString(1, scope);
+            ins.setString(2, day);
+            ins.executeUpdate();
+            PreparedStatement up = prep("UPDATE model_spend SET reserved_nano = reserved_nano + ? WHERE scope = ? AND day = ? "
+                    + "AND (? < 0 OR spent_nano + reserved_nano + ? <= ?)");
+            up.setLong(1, nano);
+            up.setString(2, scope);
+            up.setString(3, day);
+            up.setLong(4, capNano);
+            up.setLong(5, nano);
+            up.setLong(6, capNano);
+            return up.executeUpdate() == 1;
+        });
+    }
+
+    @Override
+    public void settleSpend(String scope, String day, long reservedNano, long spentNano, long tokens) {
+        sql(() -> {
+            PreparedStatement up = prep("UPDATE model_spend SET reserved_nano = reserved_nano - ?, spent_nano = spent_nano + ?, "
+                    + "tokens = tokens + ?, calls = calls + 1 WHERE scope = ? AND day = ?");
+            up.setLong(1, reservedNano);
+            up.setLong(2, spentNano);
+            up.setLong(3, tokens);
+            up.setString(4, scope);
+            up.setString(5, day);
+            if (up.executeUpdate() != 1) {
+                throw new IllegalStateException("no spend row for " + scope + " on '" + day + "' to settle");
+            }
+            return null;
+        });
+    }
+
+    private static final String SPEND_COLUMNS = "scope, day, reserved_nano, spent_nano, tokens, calls";
+
+    @Override
+    public Optional<SpendRow> spend(String scope, String day) {
+        return sql(() -> {
+            PreparedStatement ps = prep("SELECT " + SPEND_COLUMNS + " FROM model_spend WHERE scope = ? AND day = ?");
+            ps.setString(1, scope);
+            ps.setString(2, day);
+            List<SpendRow> rows = spendRows(ps);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+        });
+    }
+
+    @Override
+    public List<SpendRow> spendOn(String day) {
+        return sql(() -> {
+            PreparedStatement ps = prep("SELECT " + SPEND_COLUMNS + " FROM model_spend WHERE day = ? ORDER BY scope");
+            ps.setString(1, day);
+            return spendRows(ps);
+        });
+    }
+
+    private static List<SpendRow> spendRows(PreparedStatement ps) throws SQLException {
+        List<SpendRow> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new SpendRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+            }
+        }
+        return out;
+    }
+
+    private static final String TOKEN_COLUMNS = "name, token_hash, fingerprint, usd_per_day_nano, routes, created_at, revoked_at";
+
+    @Override
+    public void insertGatewayToken(GatewayTokenRow r) {
+        sql(() -> {
+            PreparedStatement ps = prep("INSERT INTO gateway_tokens(" + TOKEN_COLUMNS + ") VALUES (?,?,?,?,?,?,?)");
+            ps.setString(1, r.name());
+            ps.setString(2, r.tokenHash());
+            ps.setString(3, r.fingerprint());
+            ps.setLong(4, r.usdPerDayNano());
+            ps.setString(5, r.routes());
+            ps.setLong(6, r.createdAt());
+            if (r.revokedAt() == null) {
+                ps.setNull(7, Types.BIGINT);
+            } else {
+                ps.setLong(7, r.revokedAt());
+            }
+            ps.executeUpdate();
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<GatewayTokenRow> gatewayTokenByHash(String tokenHash) {
+        return sql(() -> {
+            PreparedStatement ps = prep("SELECT " + TOKEN_COLUMNS + " FROM gateway_tokens WHERE token_hash = ?");
+            ps.setString(1, tokenHash);
+            List<GatewayTokenRow> rows = tokenRows(ps);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+        });
+    }
+
+    @Override
+    public List<GatewayTokenRow> gatewayTokens() {
+        return sql(() -> tokenRows(prep("SELECT " + TOKEN_COLUMNS + " FROM gateway_tokens ORDER BY name")));
+    }
+
+    private static List<GatewayTokenRow> tokenRows(PreparedStatement ps) throws SQLException {
+        List<GatewayTokenRow> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long revoked = rs.getLong(7);
+                out.add(new GatewayTokenRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
+                        rs.getLong(6), rs.wasNull() ? null : revoked));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public boolean revokeGatewayToken(String name, long now) {
+        return sql(() -> {
+            PreparedStatement ps = prep("UPDATE gateway_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
+            ps.setLong(1, now);
+            ps.setString(2, name);
+            return ps.executeUpdate() == 1;
+        });
+    }
+
+    @Override
     public Optional<String> setting(String key) {
         return sql(() -> {
             PreparedStatement ps = prep("SELECT value FROM settings WHERE key = ?");

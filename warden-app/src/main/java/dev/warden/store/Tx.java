@@ -78,6 +78,35 @@ public interface Tx {
     /** The stored evidence files of a job, by name. */
     Map<String, byte[]> evidenceFiles(String jobId);
 
+    // ---- model spend (nano-USD) and gateway client tokens
+    /**
+     * Adds {@code nano} to the reservations of {@code scope} on {@code day} if spent plus reserved
+     * plus {@code nano} stays within {@code capNano} (a negative cap: no cap). Returns false, changing
+     * nothing, when it would not.
+     */
+    boolean reserveSpend(String scope, String day, long nano, long capNano);
+
+    /** Releases {@code reservedNano} of a reservation and charges {@code spentNano} and {@code tokens} (one call). */
+    void settleSpend(String scope, String day, long reservedNano, long spentNano, long tokens);
+
+    Optional<SpendRow> spend(String scope, String day);
+
+    /** Every scope's spend on {@code day}. */
+    List<SpendRow> spendOn(String day);
+
+    void insertGatewayToken(GatewayTokenRow row);
+
+    Optional<GatewayTokenRow> gatewayTokenByHash(String tokenHash);
+
+    List<GatewayTokenRow> gatewayTokens();
+
+    boolean revokeGatewayToken(String name, long now);
+
+    record SpendRow(String scope, String day, long reservedNano, long spentNano, long tokens, long calls) {}
+
+    record GatewayTokenRow(String name, String tokenHash, String fingerprint, long usdPerDayNano, String routes,
+                           long createdAt, Long revokedAt) {}
+
     // ---- settings
     Optional<String> setting(String key);
 

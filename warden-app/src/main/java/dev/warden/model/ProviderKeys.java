@@ -1,0 +1,61 @@
+package dev.warden.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Resolves a provider's key reference ({@code env:NAME} or {@code file:PATH}) to the key. The key
+ * itself is only ever held in memory, sent in the {@code Authorization} header, and registered
+ * with the secret scrubber; what is shown is {@link #mask}.
+ */
+public final class ProviderKeys {
+    private final Function<String, String> env;
+
+    public ProviderKeys(Function<String, String> env) {
+        this.env = env;
+    }
+
+    public static ProviderKeys fromSystem() {
+        Map<String, String> e = System.getenv();
+        return new ProviderKeys(e::get);
+    }
+
+    /** The key, or empty when the reference is absent, the variable unset or the file unreadable/empty. */
+    public Optional<String> resolve(Optional<String> ref) {
+        if (ref.isEmpty()) {
+            return Optional.empty();
+        }
+        String r = ref.get();
+        String value = null;
+        if (r.startsWith("env:")) {
+            value = env.apply(r.substring(4));
+        } else if (r.startsWith("file:")) {
+            try {
+                value = Files.readString(Path.of(r.substring(5)));
+            } catch (IOException e) {
+                value = null;
+            }
+        }
+        return Optional.ofNullable(value).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
+    /**
+     * A masked fingerprint: the first two characters of the key's prefix up to its first dash and
+     * the last four ({@code sk-…abcd}); keys shorter than 16 characters are masked entirely.
+     */
+    public static String mask(String key) {
+        if (key == null || key.isEmpty()) {
+            return "(none)";
+        }
+        if (key.length() < 16) {
+            return "****";
+        }
+        int dash = key.indexOf('-');
+        String prefix = dash > 0 && dash <= 4 ? key.substring(0, dash + 1) : key.substring(0, 2);
+        return prefix + "…" + key.substring(key.length() - 4);
+    }
+}
