@@ -241,9 +241,23 @@ public final class WardenApp implements AutoCloseable {
             dev.warden.model.ModelsConfig m = config.models();
             router = new dev.warden.model.Router(m, new dev.warden.model.UpstreamClient(m.timeouts()),
                     new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(),
-                    new dev.warden.model.Spend(store, clock), ledger, clock, killSwitch::isOn);
+                    spend(), ledger, clock, killSwitch::isOn);
         }
         return router;
+    }
+
+    private dev.warden.model.GatewayTokens gatewayTokens;
+
+    public synchronized dev.warden.model.GatewayTokens gatewayTokens() {
+        if (gatewayTokens == null) {
+            gatewayTokens = new dev.warden.model.GatewayTokens(store, ledger, clock);
+        }
+        return gatewayTokens;
+    }
+
+    /** Model spend in the store (shared by every node). */
+    public dev.warden.model.Spend spend() {
+        return new dev.warden.model.Spend(store, clock);
     }
 
     public dev.warden.schedule.Schedules schedules() {
@@ -261,6 +275,11 @@ public final class WardenApp implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (router != null) {
+                router.close();
+            }
+        }
         store.close();
     }
 

@@ -129,6 +129,11 @@ public final class Router {
         return config;
     }
 
+    /** Releases the HTTP client. */
+    public void close() {
+        client.close();
+    }
+
     public CircuitBreakers breakers() {
         return breakers;
     }
@@ -209,11 +214,11 @@ public final class Router {
             if (killSwitchOn.getAsBoolean()) {
                 throw fail("kill_switch", 503, "the kill switch is on: model calls are refused");
             }
+            List<ModelsConfig.ModelDef> candidates = candidates(target)
+                    .orElseThrow(() -> fail("model_not_found", 404, "'" + target + "' is neither a configured route nor a model id"));
             if (!caller.mayUse().test(target)) {
                 throw fail("target_not_allowed", 403, "'" + target + "' is not a route or model this caller may use");
             }
-            List<ModelsConfig.ModelDef> candidates = candidates(target)
-                    .orElseThrow(() -> fail("model_not_found", 404, "'" + target + "' is neither a configured route nor a model id"));
             route = config.routes().containsKey(target) ? target : null;
             ModelsConfig.Route r = route == null ? null : config.routes().get(route);
             for (ModelsConfig.ModelDef model : candidates) {
@@ -335,7 +340,7 @@ public final class Router {
                 return failedAttempt(a, provider, model, f.failure(), t0, in, out, reservation, 0);
             }
             if (res instanceof UpstreamClient.Completed c) {
-                breakers.record(provider.id(), null);
+                breaker(provider.id(), null);
                 attempts.add(new Attempt(provider.id(), model.id(), "ok", 200, millisSince(t0), ""));
                 settle(c.body().path("usage"), model, provider, in, out, reservation, "ok", Optional.of(c.body()));
                 a.result = c.body();
@@ -415,7 +420,7 @@ public final class Router {
                 a.streamedOk = true;
                 return a;
             }
-            breakers.record(provider.id(), null);
+            breaker(provider.id(), null);
             attempts.add(new Attempt(provider.id(), model.id(), "ok", 200, millisSince(t0), ""));
             settle(usage, model, provider, in, out, reservation, "ok", Optional.of(Json.object().put("streamed_text", text.toString())));
             a.streamedOk = true;
@@ -454,7 +459,7 @@ public final class Router {
                 outputTokens += out;
             }
             spend.settle(reservation, charge, tokens, tx -> {});
-            breakers.record(provider.id(), c);
+            breaker(provider.id(), c);
             attempts.add(new Attempt(provider.id(), model.id(), c.wire(), f.status(), millisSince(t0), f.message()));
             a.errorClass = c;
             a.code = c.fallsBack() ? "all_candidates_failed" : "upstream_" + c.wire();
@@ -466,7 +471,7 @@ public final class Router {
         private Attempted failedAfterOutput(Attempted a, ModelsConfig.Provider provider, ModelsConfig.ModelDef model,
                                             UpstreamClient.Failure f, long t0, long in, long out, Spend.Reservation reservation,
                                             JsonNode usage, StreamSink sink) {
-            breakers.record(provider.id(), f.errorClass());
+            breaker(provider.id(), f.errorClass());
             attempts.add(new Attempt(provider.id(), model.id(), f.errorClass().wire(), f.status(), millisSince(t0),
                     "after the first token (no fallback): " + f.message()));
             settle(usage, model, provider, in, out, reservation, "failed_after_output:" + f.errorClass().wire(), Optional.empty());
@@ -524,6 +529,25 @@ public final class Router {
             ObjectNode details = details(finished).put("error", message);
             ledger.record(spend.store(), EventDraft.warn("model.call", caller.component(), caller.corrId(), caller.actor(), details));
             return new CallFailed(code, status, message, finished);
+        }
+    }
+
+    /** The store setting holding a provider's breaker state, for {@code warden models status} on any node. */
+    public static String breakerSetting(String provider) {
+        return "breaker:" + provider;
+    }
+
+    /** Records an attempt's outcome in the provider's breaker; a failure or a change of state is also written to the store. */
+    private void breaker(String provider, ErrorClass failure) {
+        boolean changed = breakers.record(provider, failure);
+        if (changed || failure != null) {
+            CircuitBreakers.View v = breakers.view(provider);
+            ObjectNode n = Json.object().put("state", v.state().name()).put("consecutive_failures", v.consecutiveFailures())
+                    .put("open_until", v.openUntil()).put("last_error_class", v.lastErrorClass()).put("updated_at", clock.millis());
+            spend.store().write(tx -> {
+                tx.putSetting(breakerSetting(provider), Json.write(n));
+                return null;
+            });
         }
     }
 

@@ -544,9 +544,10 @@ final class JdbcTx implements Tx {
         List<GatewayTokenRow> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                long revoked = rs.getLong(7);
+                long revokedAt = rs.getLong(7);
+                Long revoked = rs.wasNull() ? null : revokedAt;
                 out.add(new GatewayTokenRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
-                        rs.getLong(6), rs.wasNull() ? null : revoked));
+                        rs.getLong(6), revoked));
             }
         }
         return out;

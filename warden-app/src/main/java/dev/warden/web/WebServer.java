@@ -20,7 +20,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +37,8 @@ public final class WebServer implements AutoCloseable {
     private final byte[] token;
     private final String actor;
     private final Runnable onEnqueue;
-    private final Map<String, long[]> badTokens = new ConcurrentHashMap<>();
+    private final FailedAttempts badTokens = new FailedAttempts(MAX_BAD_TOKENS_PER_MINUTE);
+    private final dev.warden.web.gateway.GatewayRoutes gateway;
     private Javalin javalin;
 
     public WebServer(WardenApp app, String token, Runnable onEnqueue) {
@@ -46,6 +46,7 @@ public final class WebServer implements AutoCloseable {
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.actor = "api:" + ConsoleToken.fingerprint(token);
         this.onEnqueue = onEnqueue;
+        this.gateway = new dev.warden.web.gateway.GatewayRoutes(app, badTokens);
     }
 
     /** Starts on {@code host:port} (port 0 picks a free one) and returns the bound port. */
@@ -111,6 +112,8 @@ public final class WebServer implements AutoCloseable {
                 json(ctx, 200, Json.object().put("removed", ctx.pathParam("name")));
             });
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
+            cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
+            cfg.routes.get("/v1/models", gateway::models);
             cfg.routes.post("/api/killswitch", this::setKillSwitch);
             cfg.routes.exception(HaltException.class, (e, ctx) -> error(ctx, e.code, e.getMessage(), null, e.status));
             cfg.routes.exception(WardenException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e));
@@ -143,14 +146,12 @@ public final class WebServer implements AutoCloseable {
 
     private void authenticate(Context ctx) {
         String ip = ctx.ip();
-        long now = System.currentTimeMillis();
-        long[] bad = badTokens.get(ip);
-        if (bad != null && now - bad[1] < 60_000 && bad[0] >= MAX_BAD_TOKENS_PER_MINUTE) {
+        if (badTokens.limited(ip)) {
             throw new HaltException(429, "rate_limited", "too many failed token attempts; wait a minute");
         }
         String presented = ctx.header(TOKEN_HEADER);
         if (presented == null || !MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), token)) {
-            badTokens.compute(ip, (k, v) -> v == null || now - v[1] >= 60_000 ? new long[] {1, now} : new long[] {v[0] + 1, v[1]});
+            badTokens.record(ip);
             throw new HaltException(401, "unauthorized", presented == null ? "missing " + TOKEN_HEADER + " header" : "invalid token");
         }
         if (!ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")) {

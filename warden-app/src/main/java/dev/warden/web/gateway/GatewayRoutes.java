@@ -1,0 +1,186 @@
+package dev.warden.web.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.app.WardenApp;
+import dev.warden.common.Ids;
+import dev.warden.common.Json;
+import dev.warden.model.GatewayTokens;
+import dev.warden.model.Router;
+import dev.warden.model.Spend;
+import dev.warden.web.FailedAttempts;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The OpenAI-compatible gateway: {@code POST /v1/chat/completions} (plain and streamed) and
+ * {@code GET /v1/models}. A client token (Bearer) maps to a daily budget and the routes it may
+ * use; every call goes through the same {@link Router} as a job's, and errors come back in
+ * OpenAI's format.
+ */
+public final class GatewayRoutes {
+    private final WardenApp app;
+    private final FailedAttempts failed;
+    private volatile GatewayTokens tokens;
+
+    public GatewayRoutes(WardenApp app, FailedAttempts failed) {
+        this.app = app;
+        this.failed = failed;
+    }
+
+    private GatewayTokens tokens() {
+        if (tokens == null) {
+            tokens = app.gatewayTokens();
+        }
+        return tokens;
+    }
+
+    private Optional<GatewayTokens.Client> authenticate(Context ctx) {
+        String ip = ctx.ip();
+        if (failed.limited(ip)) {
+            error(ctx, 429, "rate_limited", "too many failed token attempts; wait a minute", "rate_limit_error");
+            return Optional.empty();
+        }
+        String auth = ctx.header("Authorization");
+        String presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
+        Optional<GatewayTokens.Client> client = tokens().authenticate(presented);
+        if (client.isEmpty()) {
+            failed.record(ip);
+            error(ctx, 401, "invalid_api_key", presented == null ? "missing 'Authorization: Bearer <token>' header"
+                    : "invalid or revoked gateway token", "authentication_error");
+        }
+        return client;
+    }
+
+    public void models(Context ctx) {
+        Optional<GatewayTokens.Client> client = authenticate(ctx);
+        if (client.isEmpty()) {
+            return;
+        }
+        TreeSet<String> ids = new TreeSet<>();
+        app.config().models().routes().keySet().stream().filter(client.get()::mayUse).forEach(ids::add);
+        app.config().models().models().keySet().stream().filter(client.get()::mayUse).forEach(ids::add);
+        ObjectNode n = Json.object().put("object", "list");
+        ArrayNode data = n.putArray("data");
+        for (String id : ids) {
+            data.addObject().put("id", id).put("object", "model").put("created", 0).put("owned_by", "warden");
+        }
+        ctx.status(200).contentType("application/json").result(Json.write(n));
+    }
+
+    public void chatCompletions(Context ctx) {
+        Optional<GatewayTokens.Client> client = authenticate(ctx);
+        if (client.isEmpty()) {
+            return;
+        }
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(ctx.bodyAsBytes());
+        } catch (IOException e) {
+            error(ctx, 400, "invalid_json", "the request body is not valid JSON", "invalid_request_error");
+            return;
+        }
+        String problem = validate(body);
+        if (problem != null) {
+            error(ctx, 400, "invalid_request", problem, "invalid_request_error");
+            return;
+        }
+        ObjectNode request = (ObjectNode) body;
+        String target = request.get("model").asText();
+        GatewayTokens.Client c = client.get();
+        Spend.Scope scope = new Spend.Scope("token:" + c.name(), app.spend().today(), c.usdPerDayNano(), "token_usd_per_day");
+        Router.Caller caller = new Router.Caller("gateway", "gw-" + Ids.ulid(System.currentTimeMillis()), "gateway:" + c.name(),
+                List.of(scope), Optional.empty(), Optional.empty(), c::mayUse);
+        try {
+            if (request.path("stream").asBoolean(false)) {
+                app.router().stream(caller, target, request, new SseSink(ctx));
+            } else {
+                Router.Completion done = app.router().complete(caller, target, request);
+                ctx.status(200).contentType("application/json").result(app.redactor().scrub(Json.write(done.response())));
+            }
+        } catch (Router.CallFailed e) {
+            error(ctx, e.httpStatus(), e.code(), e.getMessage(), type(e));
+        }
+    }
+
+    /** The request problems a client should hear about before any routing: each names the field. */
+    static String validate(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            return "the request body must be a JSON object";
+        }
+        if (!body.path("model").isTextual() || body.path("model").asText().isBlank()) {
+            return "model: required, a route (e.g. coder) or a model id";
+        }
+        if (!body.path("messages").isArray() || body.path("messages").isEmpty()) {
+            return "messages: required, a non-empty array";
+        }
+        for (String f : List.of("max_tokens", "max_completion_tokens")) {
+            if (body.has(f) && (!body.get(f).canConvertToLong() || body.get(f).asLong() < 1)) {
+                return f + ": must be a positive integer";
+            }
+        }
+        if (body.has("stream") && !body.get("stream").isBoolean()) {
+            return "stream: must be true or false";
+        }
+        return null;
+    }
+
+    private static String type(Router.CallFailed e) {
+        if (e.budget() != null) {
+            return "insufficient_quota";
+        }
+        return switch (e.httpStatus()) {
+            case 400, 404 -> "invalid_request_error";
+            case 403 -> "permission_error";
+            case 429 -> "rate_limit_error";
+            default -> "server_error";
+        };
+    }
+
+    private void error(Context ctx, int status, String code, String message, String type) {
+        ctx.status(status).contentType("application/json")
+                .result(Json.write(Router.openAiError(code, app.redactor().scrub(message), type)));
+    }
+
+    /** Writes a streamed call to the client as server-sent events, flushing each event. */
+    private final class SseSink implements Router.StreamSink {
+        private final Context ctx;
+        private OutputStream out;
+
+        SseSink(Context ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void begin() throws IOException {
+            ctx.res().setStatus(200);
+            ctx.res().setContentType("text/event-stream");
+            ctx.res().setHeader("Cache-Control", "no-cache");
+            out = ctx.res().getOutputStream();
+        }
+
+        @Override
+        public void data(String json) throws IOException {
+            out.write(("data: " + app.redactor().scrub(json) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        @Override
+        public void fail(ObjectNode openAiError) throws IOException {
+            data(Json.write(openAiError));
+            end();
+        }
+
+        @Override
+        public void end() throws IOException {
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+    }
+}
