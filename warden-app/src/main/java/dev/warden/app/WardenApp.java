@@ -182,7 +182,7 @@ public final class WardenApp implements AutoCloseable {
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
         return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy(), config.slots().keySet(), bwrap.get(),
-                dataDir.resolve("work"));
+                dataDir.resolve("work"), this::router);
     }
 
     public Path dataDir() {

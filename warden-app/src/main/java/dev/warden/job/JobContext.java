@@ -71,6 +71,26 @@ public interface JobContext {
     /** Opens {@code artifacts/<name>} in the evidence bundle for writing; every byte is charged to {@code output_bytes}. */
     ArtifactWriter openArtifact(String name);
 
+    /**
+     * Calls a model through the router: {@code purpose} names a route ({@code general},
+     * {@code doc_compactor}, …) or a model id. Charged to the job's token and USD budgets (reserved
+     * before, settled after), recorded as {@code model.call} without content; the prompt and the
+     * response go (secret-scrubbed) to the evidence's {@code content/} unless the operator turned
+     * content recording off. A crossed budget ends the job with {@code budget_exceeded:<which>}.
+     */
+    ModelReply model(String purpose, ModelRequest request);
+
+    /** Whether {@code purpose} is a configured route (or model id), so a kind can choose its model-assisted path. */
+    boolean hasModel(String purpose);
+
+    record Message(String role, String content) {}
+
+    /** {@code maxOutputTokens} and {@code temperature} may be null (the route's caps apply). */
+    record ModelRequest(List<Message> messages, Integer maxOutputTokens, Double temperature) {}
+
+    record ModelReply(String text, String provider, String model, long inputTokens, long outputTokens,
+                      java.math.BigDecimal usd, boolean fallbackUsed) {}
+
     /** Records a kind-specific event in the ledger and evidence. */
     void event(String event, ObjectNode details);
 

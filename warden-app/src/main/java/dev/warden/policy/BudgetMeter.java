@@ -13,6 +13,8 @@ public final class BudgetMeter {
     private final long startedAt;
     private final AtomicLong outputBytes = new AtomicLong();
     private final AtomicLong toolCalls = new AtomicLong();
+    private final AtomicLong tokens = new AtomicLong();
+    private final AtomicLong usdNano = new AtomicLong();
 
     public BudgetMeter(Budgets budgets, Clock clock) {
         this.budgets = budgets;
@@ -36,6 +38,34 @@ public final class BudgetMeter {
             return "tool_calls";
         }
         return null;
+    }
+
+    /** Reserves model tokens before a call; false (nothing reserved) when that would cross the token budget. */
+    public boolean reserveTokens(long n) {
+        long after = tokens.addAndGet(n);
+        if (budgets.tokens() != null && after > budgets.tokens()) {
+            tokens.addAndGet(-n);
+            return false;
+        }
+        return true;
+    }
+
+    /** Replaces a reservation by what the call really used. */
+    public void settleTokens(long reserved, long actual) {
+        tokens.addAndGet(actual - reserved);
+    }
+
+    public long tokens() {
+        return tokens.get();
+    }
+
+    /** Adds model spend (nano-USD) already charged in the store, for the attempt's usage record. */
+    public void addUsdNano(long nano) {
+        usdNano.addAndGet(nano);
+    }
+
+    public long usdNano() {
+        return usdNano.get();
     }
 
     public boolean wallTimeExceeded() {

@@ -52,20 +52,22 @@ public final class Evidence {
         if (!store.shared()) {
             return;
         }
-        Path artifacts = artifacts(job.id());
-        if (!Files.isDirectory(artifacts)) {
-            return;
-        }
-        try (Stream<Path> files = Files.list(artifacts)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                byte[] content = Files.readAllBytes(f);
-                store.write(tx -> {
-                    tx.putEvidenceFile(job.id(), "artifacts/" + f.getFileName(), content, System.currentTimeMillis());
-                    return null;
-                });
+        for (String sub : List.of("artifacts", "content")) {
+            Path d = dir(job.id()).resolve(sub);
+            if (!Files.isDirectory(d)) {
+                continue;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot publish the artifacts of " + job.id(), e);
+            try (Stream<Path> files = Files.list(d)) {
+                for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
+                    byte[] content = Files.readAllBytes(f);
+                    store.write(tx -> {
+                        tx.putEvidenceFile(job.id(), sub + "/" + f.getFileName(), content, System.currentTimeMillis());
+                        return null;
+                    });
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot publish the " + sub + " of " + job.id(), e);
+            }
         }
     }
 
@@ -78,7 +80,7 @@ public final class Evidence {
                 // artifacts another node wrote: fetch what this node does not have
                 for (java.util.Map.Entry<String, byte[]> e : store.read(tx -> tx.evidenceFiles(job.id())).entrySet()) {
                     Path local = dir.resolve(e.getKey()).normalize();
-                    if (local.startsWith(dir.resolve("artifacts")) && (!Files.exists(local)
+                    if ((local.startsWith(dir.resolve("artifacts")) || local.startsWith(dir.resolve("content"))) && (!Files.exists(local)
                             || Files.size(local) != e.getValue().length)) {
                         Path tmp = local.resolveSibling("." + local.getFileName() + ".tmp");
                         Files.write(tmp, e.getValue());
@@ -132,9 +134,25 @@ public final class Evidence {
                 .append(budgets.path("output_bytes").asText("-")).append(" bytes |\n");
         s.append("| tool calls | ").append(usage == null ? "-" : usage.path("tool_calls").asText()).append(" | ")
                 .append(budgets.path("tool_calls").asText("-")).append(" |\n");
-        if (budgets.has("tokens") || budgets.has("usd")) {
-            s.append("| tokens | - | ").append(budgets.path("tokens").asText("-")).append(" |\n");
-            s.append("| USD | - | ").append(budgets.path("usd").asText("-")).append(" |\n");
+        s.append("| model tokens | ").append(usage == null ? "-" : usage.path("tokens").asText("0")).append(" | ")
+                .append(budgets.path("tokens").asText("-")).append(" |\n");
+        s.append("| model USD | ").append(usage == null ? "-" : usage.path("usd").asText("0")).append(" | ")
+                .append(budgets.path("usd").asText("-")).append(" |\n");
+        List<JsonNode> calls = events.stream().filter(e -> e.event().equals("model.call"))
+                .map(e -> Json.parse(e.entry()).path("details")).toList();
+        if (!calls.isEmpty()) {
+            s.append("\n## Model calls\n\n| purpose | model | outcome | attempts | tokens in/out | USD (est. / actual) | ms |\n"
+                    + "|---|---|---|---|--:|--:|--:|\n");
+            for (JsonNode c : calls) {
+                StringBuilder attempts = new StringBuilder();
+                c.path("attempts").forEach(a -> attempts.append(attempts.isEmpty() ? "" : ", ").append(a.path("model").asText())
+                        .append(' ').append(a.path("class").asText()));
+                s.append("| ").append(c.path("target").asText()).append(" | ").append(c.path("model").asText("-"))
+                        .append(" | ").append(c.path("outcome").asText()).append(" | ").append(attempts)
+                        .append(" | ").append(c.path("tokens").path("input").asLong()).append('/').append(c.path("tokens").path("output").asLong())
+                        .append(" | ").append(c.path("cost_usd").path("estimated").asText()).append(" / ")
+                        .append(c.path("cost_usd").path("actual").asText()).append(" | ").append(c.path("latency_ms").asLong()).append(" |\n");
+            }
         }
         long denied = events.stream().filter(e -> e.event().equals("policy.denied")).count();
         s.append("\n## What was denied\n\n");

@@ -55,12 +55,17 @@ final class GovernedJobContext implements JobContext {
     private final LongSupplier leaseDeadline;
     private final Isolation isolation;
     private final Path workDir;
+    private final java.util.function.Supplier<dev.warden.model.Router> models;
+    private final boolean recordContent;
 
     /** The operator's isolation decision: which sandbox processes run in, or why none can be had. */
     record Isolation(java.util.Optional<Sandbox> sandbox, String unavailableReason) {}
 
     GovernedJobContext(JobRow job, JsonNode spec, Store store, Ledger ledger, Path artifactsDir, Clock clock,
-                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline, Isolation isolation, Path workDir) {
+                       AtomicReference<JobFailure> stop, LongSupplier leaseDeadline, Isolation isolation, Path workDir,
+                       java.util.function.Supplier<dev.warden.model.Router> models, boolean recordContent) {
+        this.models = models;
+        this.recordContent = recordContent;
         this.job = job;
         this.payload = spec.path("payload");
         this.policy = Policy.fromJson(spec.get("policy"));
@@ -418,6 +423,97 @@ final class GovernedJobContext implements JobContext {
     @Override
     public void event(String event, ObjectNode details) {
         ledger.record(store, EventDraft.info(event, job.kind(), job.id(), job.leaseOwner(), details));
+    }
+
+    // ------------------------------------------------------------------ models
+
+    @Override
+    public ModelReply model(String purpose, ModelRequest request) {
+        checkpoint();
+        dev.warden.model.Router router = models.get();
+        ObjectNode body = Json.object().put("model", purpose);
+        com.fasterxml.jackson.databind.node.ArrayNode messages = body.putArray("messages");
+        for (Message m : request.messages()) {
+            messages.addObject().put("role", m.role()).put("content", m.content());
+        }
+        if (request.maxOutputTokens() != null) {
+            body.put("max_tokens", request.maxOutputTokens());
+        }
+        if (request.temperature() != null) {
+            body.put("temperature", request.temperature());
+        }
+        // the job's USD cap: the tighter of the operator's per-job cap and the job's own budget, over all attempts
+        long cap = -1;
+        java.util.Optional<java.math.BigDecimal> operatorCap = router.config().budget().usdPerJob();
+        java.math.BigDecimal jobUsd = meter.budgets().usd();
+        if (operatorCap.isPresent() || jobUsd != null) {
+            java.math.BigDecimal c = operatorCap.isPresent() && jobUsd != null ? operatorCap.get().min(jobUsd)
+                    : operatorCap.orElse(jobUsd);
+            cap = dev.warden.model.Usd.toNano(c);
+        }
+        dev.warden.model.Spend.Scope scope = new dev.warden.model.Spend.Scope("job:" + job.id(), "", cap, "usd");
+        dev.warden.model.Router.TokenBudget tokens = new dev.warden.model.Router.TokenBudget() {
+            @Override
+            public boolean reserve(long n) {
+                return meter.reserveTokens(n);
+            }
+
+            @Override
+            public void settle(long reserved, long actual) {
+                meter.settleTokens(reserved, actual);
+            }
+        };
+        dev.warden.model.Router.Caller caller = new dev.warden.model.Router.Caller(job.kind(), job.id(), job.leaseOwner(),
+                List.of(scope), java.util.Optional.of(tokens), recordContent ? java.util.Optional.of(this::putContent) : java.util.Optional.empty(),
+                t -> true);
+        try {
+            dev.warden.model.Router.Completion c = router.complete(caller, purpose, body);
+            meter.addUsdNano(c.record().actualNano());
+            dev.warden.model.Router.CallRecord r = c.record();
+            String text = c.response().path("choices").path(0).path("message").path("content").asText("");
+            return new ModelReply(text, r.provider(), r.model(), r.inputTokens(), r.outputTokens(),
+                    dev.warden.model.Usd.fromNano(r.actualNano()), r.fallbackUsed());
+        } catch (dev.warden.model.Router.CallFailed e) {
+            meter.addUsdNano(e.record().actualNano());
+            if (e.budget() != null) {
+                ObjectNode d = Json.object().put("budget", e.budget()).put("message", e.getMessage())
+                        .put("tokens", meter.tokens()).put("usd", dev.warden.model.Usd.format(meter.usdNano()));
+                ledger.record(store, EventDraft.warn("budget.exceeded", "policy", job.id(), job.leaseOwner(), d));
+                throw JobFailure.budgetExceeded(e.budget(), e.getMessage());
+            }
+            if (e.code().equals("kill_switch")) {
+                throw new JobFailure.Stop("kill_switch", e.getMessage());
+            }
+            if (e.code().equals("all_candidates_failed")) {
+                throw JobFailure.transientError("model call failed: " + e.getMessage());
+            }
+            throw JobFailure.permanent("model_" + e.code(), e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean hasModel(String purpose) {
+        return models.get().candidates(purpose).isPresent();
+    }
+
+    /** Keeps a prompt or response (secret-scrubbed, content-addressed) in the evidence's {@code content/}. */
+    private String putContent(String kind, JsonNode content) {
+        String text = ledger.redactor().scrub(Json.write(Json.object().put("kind", kind).set("content", content)));
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        String sha = dev.warden.common.Ids.sha256Hex(bytes);
+        Path dir = artifactsDir.getParent().resolve("content");
+        try {
+            Files.createDirectories(dir);
+            Path target = dir.resolve(sha + ".json");
+            if (!Files.exists(target)) {
+                Path tmp = dir.resolve("." + sha + ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return "content/" + sha + ".json";
     }
 
     // ------------------------------------------------------------------ the chain's checks

@@ -81,9 +81,12 @@ public final class WorkerPool implements AutoCloseable {
     private final Path workRoot;
     private final OperatorPolicy operator;
     private final java.util.Set<String> slots;
+    private final java.util.function.Supplier<dev.warden.model.Router> models;
 
     public WorkerPool(Queue queue, KindRegistry kinds, Evidence evidence, WorkerSettings settings, String owner,
-                      OperatorPolicy operator, java.util.Set<String> slots, Optional<Sandbox.Bwrap> bwrap, Path workRoot) {
+                      OperatorPolicy operator, java.util.Set<String> slots, Optional<Sandbox.Bwrap> bwrap, Path workRoot,
+                      java.util.function.Supplier<dev.warden.model.Router> models) {
+        this.models = models;
         this.operator = operator;
         this.slots = slots;
         this.workRoot = workRoot;
@@ -257,7 +260,7 @@ public final class WorkerPool implements AutoCloseable {
             requireWithinOperatorPolicy(job, spec);
             GovernedJobContext ctx = new GovernedJobContext(job, spec, queue.store(), queue.ledger(),
                     evidence.artifacts(job.id()), clock, rj.stop, () -> rj.leaseDeadline, isolation,
-                    workRoot.resolve(job.id() + "-" + job.attempts()));
+                    workRoot.resolve(job.id() + "-" + job.attempts()), models, operator.recordContent());
             rj.deadline = ctx.meter().deadlineMillis();
             rj.meter = ctx.meter();
             JsonNode result = kind.run(ctx);
@@ -330,7 +333,7 @@ public final class WorkerPool implements AutoCloseable {
             return null;
         }
         return Json.object().put("wall_ms", m.elapsedMillis()).put("output_bytes", m.outputBytes())
-                .put("tool_calls", m.toolCalls());
+                .put("tool_calls", m.toolCalls()).put("tokens", m.tokens()).put("usd", dev.warden.model.Usd.format(m.usdNano()));
     }
 
     /** Records the outcome exactly once (the job thread or, for a stuck job, the control loop). */

@@ -29,7 +29,8 @@ public final class ExecHarness {
                 "isolation required by the operator policy but bubblewrap (bwrap) was not found");
         return new GovernedJobContext(row, Json.parse(row.spec()), app.store(), app.ledger(),
                 app.evidence().artifacts(row.id()), app.clock(), new AtomicReference<>(), () -> Long.MAX_VALUE, iso,
-                app.dataDir().resolve("work").resolve(row.id() + "-" + row.attempts()));
+                app.dataDir().resolve("work").resolve(row.id() + "-" + row.attempts()), app::router,
+                app.config().policy().recordContent());
     }
 
     public static Path bwrapOrSkip() {
