@@ -84,9 +84,13 @@ public final class GatewayBench {
         if (!gwToken.startsWith(TOKEN_LINE)) {
             throw new IllegalStateException("could not create a gateway token: " + gwToken);
         }
-        ProcessBuilder upb = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx1g", "--enable-native-access=ALL-UNNAMED", "-cp", cp,
-                "dev.warden.cli.Main", "--data-dir", data.toString(), "up", "--port", "0", "--workers", "1")
-                .redirectError(data.resolve("up.err").toFile());
+        List<String> upCmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"));
+        String extra = System.getenv("BENCH_UP_JAVA_OPTS"); // e.g. a flight recording of the gateway process
+        if (extra != null && !extra.isBlank()) {
+            upCmd.addAll(List.of(extra.strip().split("\\s+")));
+        }
+        upCmd.addAll(List.of("-cp", cp, "dev.warden.cli.Main", "--data-dir", data.toString(), "up", "--port", "0", "--workers", "1"));
+        ProcessBuilder upb = new ProcessBuilder(upCmd).redirectError(data.resolve("up.err").toFile());
         upb.environment().put("BENCH_UPSTREAM_KEY", "sk-bench-upstream-key-0000000000");
         Process up = upb.start();
         int port = consolePort(up);
@@ -153,14 +157,20 @@ public final class GatewayBench {
                 pool.submit(() -> {
                     try {
                         HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                        byte[] got;
                         try (InputStream in = resp.body()) {
-                            in.transferTo(OutputStream.nullOutputStream());
+                            got = in.readAllBytes();
                         }
-                        if (resp.statusCode() != 200) {
-                            errors.incrementAndGet();
+                        String text = new String(got, StandardCharsets.UTF_8);
+                        if (resp.statusCode() != 200 || text.contains("\"error\"")) {
+                            if (errors.incrementAndGet() == 1) {
+                                System.err.println(path + " error: HTTP " + resp.statusCode() + " " + text.substring(0, Math.min(400, text.length())));
+                            }
                         }
                     } catch (IOException | InterruptedException e) {
-                        errors.incrementAndGet();
+                        if (errors.incrementAndGet() == 1) {
+                            System.err.println(path + " error: " + e);
+                        }
                     }
                     latencies[idx] = (System.nanoTime() - scheduled) / 1000;
                 });

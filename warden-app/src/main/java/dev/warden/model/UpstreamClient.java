@@ -14,8 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -27,11 +25,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class UpstreamClient implements AutoCloseable {
     private final HttpClient http;
     private final Duration readTimeout;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final java.util.concurrent.ScheduledThreadPoolExecutor watchdog = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "upstream-read-timeout");
         t.setDaemon(true);
         return t;
     });
+
+    {
+        watchdog.setRemoveOnCancelPolicy(true); // a finished response's timer leaves the queue at once
+    }
 
     public UpstreamClient(ModelsConfig.Timeouts timeouts) {
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeouts.connect())
@@ -151,6 +153,7 @@ public final class UpstreamClient implements AutoCloseable {
         private final AtomicBoolean closed = new AtomicBoolean();
         private volatile long lastActivity = System.nanoTime();
         private volatile boolean timedOut;
+        private volatile java.util.concurrent.ScheduledFuture<?> timer;
 
         Guard(InputStream in) {
             this.in = in;
@@ -161,7 +164,7 @@ public final class UpstreamClient implements AutoCloseable {
             if (closed.get()) {
                 return;
             }
-            watchdog.schedule(() -> {
+            timer = watchdog.schedule(() -> {
                 long idle = System.nanoTime() - lastActivity;
                 if (closed.get()) {
                     return;
@@ -221,9 +224,31 @@ public final class UpstreamClient implements AutoCloseable {
             };
         }
 
+        /**
+         * Reads what is left of a response that ended properly (a stream's closing chunk), so the
+         * connection goes back to the pool instead of being torn down; then closes.
+         */
+        void drainAndClose() {
+            try {
+                byte[] buf = new byte[8192];
+                int total = 0;
+                int n;
+                while (!closed.get() && (n = read(buf)) >= 0 && (total += n) < 64 * 1024) {
+                    // discard
+                }
+            } catch (IOException ignored) {
+                // the connection is not reusable; close() below drops it
+            }
+            close();
+        }
+
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {
+                java.util.concurrent.ScheduledFuture<?> t = timer;
+                if (t != null) {
+                    t.cancel(false);
+                }
                 try {
                     in.close();
                 } catch (IOException ignored) {
@@ -277,7 +302,11 @@ public final class UpstreamClient implements AutoCloseable {
 
         @Override
         public void close() {
-            guard.close();
+            if (done) {
+                guard.drainAndClose();
+            } else {
+                guard.close();
+            }
         }
     }
 

@@ -162,6 +162,16 @@ class RouterFaultTest {
     }
 
     @Test
+    void sequentialCallsReuseOneUpstreamConnection() {
+        for (int i = 0; i < 3; i++) {
+            f.router().stream(ModelFixture.caller(), "coder", request(true), new Sink());
+            f.router().complete(ModelFixture.caller(), "coder", request(false));
+        }
+        assertThat(f.a.received()).hasSize(6);
+        assertThat(f.a.connections()).isEqualTo(1);
+    }
+
+    @Test
     void resetMidStreamAfterTheFirstTokenDoesNotFallBackAndEndsWithTheErrorRecorded() {
         f.a.then(new FakeOpenAi.StreamReply(List.of("one", "two", "three"), 2, true, 10));
         Sink sink = new Sink();

@@ -72,6 +72,7 @@ public final class FakeOpenAi implements AutoCloseable {
     private final ConcurrentLinkedQueue<Behavior> script = new ConcurrentLinkedQueue<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Function<JsonNode, Behavior> fallback = body -> body.path("stream").asBoolean(false)
             ? stream("hello", " from", " the fake upstream") : reply("hello from the fake upstream");
 
@@ -101,6 +102,11 @@ public final class FakeOpenAi implements AutoCloseable {
         return this;
     }
 
+    /** Connections accepted so far (a client that reuses its connections opens one). */
+    public int connections() {
+        return accepted.get();
+    }
+
     public List<Received> received() {
         return List.copyOf(received);
     }
@@ -118,6 +124,7 @@ public final class FakeOpenAi implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                accepted.incrementAndGet();
                 s.setTcpNoDelay(true);
                 open.add(s);
                 threads.submit(() -> serve(s));
