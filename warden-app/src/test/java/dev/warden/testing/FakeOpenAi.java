@@ -73,6 +73,7 @@ public final class FakeOpenAi implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
     private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile int modelsStatus = 200;
     private volatile Function<JsonNode, Behavior> fallback = body -> body.path("stream").asBoolean(false)
             ? stream("hello", " from", " the fake upstream") : reply("hello from the fake upstream");
 
@@ -99,6 +100,12 @@ public final class FakeOpenAi implements AutoCloseable {
     /** What to do once the script is used up (default: a short reply). */
     public FakeOpenAi otherwise(Function<JsonNode, Behavior> f) {
         this.fallback = f;
+        return this;
+    }
+
+    /** The status {@code GET /models} answers with (the probe of {@code warden models doctor}). */
+    public FakeOpenAi modelsStatus(int status) {
+        this.modelsStatus = status;
         return this;
     }
 
@@ -153,7 +160,8 @@ public final class FakeOpenAi implements AutoCloseable {
                 JsonNode json = length > 0 ? Json.MAPPER.readTree(body) : Json.object();
                 received.add(new Received(path, headers, json));
                 if (path.endsWith("/models")) {
-                    respond(out, 200, "application/json", "{\"object\":\"list\",\"data\":[]}");
+                    respond(out, modelsStatus, "application/json", modelsStatus == 200 ? "{\"object\":\"list\",\"data\":[]}"
+                            : "{\"error\":{\"message\":\"models probe refused\"}}");
                     continue;
                 }
                 Behavior b = script.poll();
