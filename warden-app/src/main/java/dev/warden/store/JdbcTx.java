@@ -493,6 +493,31 @@ final class JdbcTx implements Tx {
         });
     }
 
+    @Override
+    public List<SpendRow> spendDays(String scope, int limit) {
+        return sql(() -> {
+            PreparedStatement ps = prep("SELECT " + SPEND_COLUMNS + " FROM model_spend WHERE scope = ? ORDER BY day DESC LIMIT ?");
+            ps.setString(1, scope);
+            ps.setInt(2, limit);
+            return spendRows(ps);
+        });
+    }
+
+    @Override
+    public List<Map.Entry<Long, JobState>> finishedSince(long since) {
+        return sql(() -> {
+            PreparedStatement ps = prep("SELECT finished_at, state FROM jobs WHERE finished_at >= ?");
+            ps.setLong(1, since);
+            List<Map.Entry<Long, JobState>> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(Map.entry(rs.getLong(1), JobState.parse(rs.getString(2))));
+                }
+            }
+            return out;
+        });
+    }
+
     private static List<SpendRow> spendRows(PreparedStatement ps) throws SQLException {
         List<SpendRow> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {

@@ -94,6 +94,12 @@ public interface Tx {
     /** Every scope's spend on {@code day}. */
     List<SpendRow> spendOn(String day);
 
+    /** The {@code scope}'s spend on its most recent {@code limit} days, newest first. */
+    List<SpendRow> spendDays(String scope, int limit);
+
+    /** (finished_at, state) of every job that ended at or after {@code since}: the console's hourly chart. */
+    List<Map.Entry<Long, JobState>> finishedSince(long since);
+
     void insertGatewayToken(GatewayTokenRow row);
 
     Optional<GatewayTokenRow> gatewayTokenByHash(String tokenHash);

@@ -34,19 +34,32 @@ public final class WebServer implements AutoCloseable {
     static final int MAX_BAD_TOKENS_PER_MINUTE = 20;
 
     private final WardenApp app;
-    private final byte[] token;
-    private final String actor;
+    private final dev.warden.web.security.Sessions sessions;
+    private final dev.warden.web.security.ActionLocks locks;
     private final Runnable onEnqueue;
     private final FailedAttempts badTokens = new FailedAttempts(MAX_BAD_TOKENS_PER_MINUTE);
     private final dev.warden.web.gateway.GatewayRoutes gateway;
+    private final dev.warden.web.console.Console console;
     private Javalin javalin;
 
     public WebServer(WardenApp app, String token, Runnable onEnqueue) {
         this.app = app;
-        this.token = token.getBytes(StandardCharsets.UTF_8);
-        this.actor = "api:" + ConsoleToken.fingerprint(token);
+        java.nio.file.Path tokenFile = app.dataDir().resolve(ConsoleToken.FILE_NAME);
+        this.sessions = new dev.warden.web.security.Sessions(token,
+                fileHolds(tokenFile, token) ? tokenFile : null, app.clock());
+        this.locks = new dev.warden.web.security.ActionLocks(app.clock());
         this.onEnqueue = onEnqueue;
         this.gateway = new dev.warden.web.gateway.GatewayRoutes(app, badTokens);
+        this.console = new dev.warden.web.console.Console(app, sessions, badTokens);
+    }
+
+    /** Whether the token file holds this token (then a rotation of the file rotates the server's token). */
+    private static boolean fileHolds(java.nio.file.Path f, String token) {
+        try {
+            return java.nio.file.Files.exists(f) && java.nio.file.Files.readString(f).strip().equals(token);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** Starts on {@code host:port} (port 0 picks a free one) and returns the bound port. */
@@ -83,39 +96,52 @@ public final class WebServer implements AutoCloseable {
             cfg.http.maxRequestSize = MAX_BODY;
             cfg.jetty.host = host;
             cfg.jetty.port = port;
+            cfg.staticFiles.enableWebjars();
+            cfg.staticFiles.add(sf -> {
+                sf.hostedPath = "/assets";
+                sf.directory = "/console-assets";
+                sf.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+            });
             cfg.routes.before(this::securityHeaders);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.get("/healthz", this::health);
-            cfg.routes.get("/", this::landing);
+            console.register(cfg.routes);
             cfg.routes.get("/api/jobs", this::listJobs);
             cfg.routes.post("/api/jobs", this::enqueue);
             cfg.routes.get("/api/jobs/{id}", ctx -> json(ctx, 200, view(app.queue().get(ctx.pathParam("id")))));
             cfg.routes.get("/api/jobs/{id}/events", this::events);
-            cfg.routes.post("/api/jobs/{id}/cancel", ctx -> json(ctx, 200, view(app.queue().cancel(ctx.pathParam("id"), actor))));
-            cfg.routes.post("/api/jobs/{id}/retry", ctx -> {
-                JobRow r = app.queue().retry(ctx.pathParam("id"), actor);
+            cfg.routes.post("/api/jobs/{id}/cancel", ctx -> locked(ctx, "job:" + ctx.pathParam("id"),
+                    () -> json(ctx, 200, view(app.queue().cancel(ctx.pathParam("id"), actor(ctx))))));
+            cfg.routes.post("/api/jobs/{id}/retry", ctx -> locked(ctx, "job:" + ctx.pathParam("id"), () -> {
+                JobRow r = app.queue().retry(ctx.pathParam("id"), actor(ctx));
                 onEnqueue.run();
                 json(ctx, 200, view(r));
-            });
+            }));
             cfg.routes.get("/api/schedules", ctx -> {
                 ArrayNode arr = Json.NODES.arrayNode();
                 app.schedules().list().forEach(r -> arr.add(dev.warden.schedule.Schedules.view(r)));
                 json(ctx, 200, Json.object().set("schedules", arr));
             });
             cfg.routes.post("/api/schedules", this::addSchedule);
-            cfg.routes.post("/api/schedules/{name}/enable", ctx -> json(ctx, 200,
-                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), true, actor))));
-            cfg.routes.post("/api/schedules/{name}/disable", ctx -> json(ctx, 200,
-                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), false, actor))));
-            cfg.routes.delete("/api/schedules/{name}", ctx -> {
-                app.schedules().remove(ctx.pathParam("name"), actor);
+            cfg.routes.post("/api/schedules/{name}/enable", ctx -> locked(ctx, "schedule:" + ctx.pathParam("name"), () -> json(ctx, 200,
+                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), true, actor(ctx))))));
+            cfg.routes.post("/api/schedules/{name}/disable", ctx -> locked(ctx, "schedule:" + ctx.pathParam("name"), () -> json(ctx, 200,
+                    dev.warden.schedule.Schedules.view(app.schedules().setEnabled(ctx.pathParam("name"), false, actor(ctx))))));
+            cfg.routes.delete("/api/schedules/{name}", ctx -> locked(ctx, "schedule:" + ctx.pathParam("name"), () -> {
+                app.schedules().remove(ctx.pathParam("name"), actor(ctx));
                 json(ctx, 200, Json.object().put("removed", ctx.pathParam("name")));
-            });
+            }));
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
             cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
             cfg.routes.get("/v1/models", gateway::models);
-            cfg.routes.post("/api/killswitch", this::setKillSwitch);
-            cfg.routes.exception(HaltException.class, (e, ctx) -> error(ctx, e.code, e.getMessage(), null, e.status));
+            cfg.routes.post("/api/killswitch", ctx -> locked(ctx, "killswitch", () -> setKillSwitch(ctx)));
+            cfg.routes.exception(HaltException.class, (e, ctx) -> {
+                if (ctx.path().startsWith("/api/") || ctx.path().startsWith("/v1/")) {
+                    error(ctx, e.code, e.getMessage(), null, e.status);
+                } else {
+                    console.errorPage(ctx, e.status, e.getMessage());
+                }
+            });
             cfg.routes.exception(WardenException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.warn("request {} {} failed: {}", ctx.method(), ctx.path(), app.redactor().scrub(String.valueOf(e)));
@@ -140,34 +166,97 @@ public final class WebServer implements AutoCloseable {
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("Referrer-Policy", "no-referrer");
-        ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        // no inline scripts or styles anywhere: scripts and styles come from this origin only
+        ctx.header("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
         ctx.header("Cache-Control", "no-store");
     }
 
+    /**
+     * Every {@code /api/*} request: the token header, or a console session cookie. A mutating
+     * request must come from this origin (a foreign {@code Origin} is refused) and, when it rides
+     * on the session cookie, carry the session's CSRF token.
+     */
     private void authenticate(Context ctx) {
         String ip = ctx.ip();
         if (badTokens.limited(ip)) {
             throw new HaltException(429, "rate_limited", "too many failed token attempts; wait a minute");
         }
         String presented = ctx.header(TOKEN_HEADER);
-        if (presented == null || !MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), token)) {
-            badTokens.record(ip);
-            throw new HaltException(401, "unauthorized", presented == null ? "missing " + TOKEN_HEADER + " header" : "invalid token");
+        java.util.Optional<dev.warden.web.security.Sessions.Principal> p = presented != null ? sessions.byHeader(presented)
+                : sessions.byCookie(ctx.cookie(dev.warden.web.security.Sessions.COOKIE));
+        if (p.isEmpty()) {
+            if (presented != null) {
+                badTokens.record(ip);
+            }
+            throw new HaltException(401, "unauthorized", presented != null ? "invalid token"
+                    : "missing " + TOKEN_HEADER + " header (or a console session)");
         }
-        if (!ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")) {
-            String origin = ctx.header("Origin");
-            if (origin != null && !origin.equals("http://" + ctx.host())) {
-                throw new HaltException(403, "forbidden", "cross-origin request refused (Origin " + origin + ")");
+        if (isMutating(ctx)) {
+            checkSameOrigin(ctx, p.get().viaCookie());
+            if (p.get().viaCookie()) {
+                String csrf = ctx.header(CSRF_HEADER);
+                if (csrf == null || !MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
+                        p.get().csrf().getBytes(StandardCharsets.UTF_8))) {
+                    throw new HaltException(403, "csrf", "missing or wrong " + CSRF_HEADER + " header");
+                }
+            }
+        }
+        ctx.attribute(PRINCIPAL, p.get());
+    }
+
+    public static final String CSRF_HEADER = "X-CSRF-Token";
+    static final String PRINCIPAL = "warden.principal";
+
+    static boolean isMutating(Context ctx) {
+        String m = ctx.method().name();
+        return !m.equals("GET") && !m.equals("HEAD") && !m.equals("OPTIONS");
+    }
+
+    /**
+     * A foreign {@code Origin} is refused. A cookie-borne request must also show where it came
+     * from ({@code Origin}, or failing that {@code Referer}) and it must be this server.
+     */
+    public static void checkSameOrigin(Context ctx, boolean required) {
+        String self = "http://" + ctx.host();
+        String origin = ctx.header("Origin");
+        if (origin != null && !origin.equals(self)) {
+            throw new HaltException(403, "forbidden", "cross-origin request refused (Origin " + origin + ")");
+        }
+        if (origin == null && required) {
+            String referer = ctx.header("Referer");
+            if (referer == null || !(referer.equals(self) || referer.startsWith(self + "/"))) {
+                throw new HaltException(403, "forbidden", "request without a same-origin Origin or Referer refused");
             }
         }
     }
 
+    private String actor(Context ctx) {
+        dev.warden.web.security.Sessions.Principal p = ctx.attribute(PRINCIPAL);
+        return p == null ? "api:unknown" : p.actor();
+    }
+
+    /** Runs an operator action holding the target's action lock (409 while someone else holds it). */
+    private void locked(Context ctx, String target, Runnable action) {
+        String who = actor(ctx);
+        dev.warden.web.security.ActionLocks.Holder h = locks.tryLock(target, who);
+        if (h != null) {
+            throw new HaltException(409, "locked", target + " is being changed by " + h.actor() + " since "
+                    + java.time.Instant.ofEpochMilli(h.since()) + "; try again shortly");
+        }
+        try {
+            action.run();
+        } finally {
+            locks.unlock(target);
+        }
+    }
+
     /** Ends a request early with a JSON error. */
-    static final class HaltException extends RuntimeException {
+    public static final class HaltException extends RuntimeException {
         final int status;
         final String code;
 
-        HaltException(int status, String code, String message) {
+        public HaltException(int status, String code, String message) {
             super(message);
             this.status = status;
             this.code = code;
@@ -195,18 +284,6 @@ public final class WebServer implements AutoCloseable {
         json(ctx, storeOk ? 200 : 503, n);
     }
 
-    /** The console pages arrive in a later release; until then the root says how to reach the API. */
-    private void landing(Context ctx) {
-        ctx.contentType("text/html; charset=utf-8").result("""
-                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Warden</title></head>
-                <body><h1>Warden is running</h1>
-                <p>The web console is not part of this build yet. Use the REST API with the token from
-                <code>&lt;data_dir&gt;/console.token</code> in the <code>X-Warden-Token</code> header:</p>
-                <pre>curl -H "X-Warden-Token: $(cat .warden/console.token)" %s/api/jobs</pre>
-                <p>Health: <a href="/healthz">/healthz</a></p></body></html>
-                """.formatted("http://" + ctx.host()));
-    }
-
     private void listJobs(Context ctx) {
         JobState state = ctx.queryParam("state") == null ? null : JobState.parse(ctx.queryParam("state"));
         int limit = intParam(ctx, "limit", 50, 1, 1000);
@@ -230,7 +307,7 @@ public final class WebServer implements AutoCloseable {
     private void enqueue(Context ctx) {
         JsonNode body = Json.parse(ctx.body());
         JobSpec spec = app.parser().parse(body);
-        Queue.Enqueued e = app.queue().enqueue(spec, actor);
+        Queue.Enqueued e = app.queue().enqueue(spec, actor(ctx));
         if (e.created()) {
             onEnqueue.run();
         }
@@ -253,7 +330,7 @@ public final class WebServer implements AutoCloseable {
             }
         }
         var row = app.schedules().add(body.get("name").asText(), body.get("cron").asText(), body.get("spec"),
-                body.path("allow_overlap").asBoolean(false), body.path("catch_up").asText("one"), actor);
+                body.path("allow_overlap").asBoolean(false), body.path("catch_up").asText("one"), actor(ctx));
         json(ctx, 201, dev.warden.schedule.Schedules.view(row));
     }
 
@@ -263,12 +340,13 @@ public final class WebServer implements AutoCloseable {
     }
 
     private void setKillSwitch(Context ctx) {
-        JsonNode body = Json.parse(ctx.body());
-        String s = body.path("state").asText("");
+        String type = String.valueOf(ctx.contentType());
+        String s = type.startsWith("application/x-www-form-urlencoded") ? String.valueOf(ctx.formParam("state"))
+                : Json.parse(ctx.body()).path("state").asText("");
         if (!s.equalsIgnoreCase("on") && !s.equalsIgnoreCase("off")) {
             throw WardenException.badInput("state: must be \"on\" or \"off\"");
         }
-        app.killSwitch().set(s.equalsIgnoreCase("on"), actor);
+        app.killSwitch().set(s.equalsIgnoreCase("on"), actor(ctx));
         json(ctx, 200, killSwitchState());
     }
 
