@@ -24,6 +24,17 @@ public final class ConsoleToken {
         return new Loaded(token, true);
     }
 
+    public record Rotated(String token, String oldFingerprint) {}
+
+    /** Writes a new token (atomically, mode 0600); the server notices the file change. */
+    public static Rotated rotate(Path dataDir) {
+        Path f = dataDir.resolve(FILE_NAME);
+        String old = Files.exists(f) ? fingerprint(read(f)) : "none";
+        String token = "wdn_" + Ids.randomToken(24);
+        WardenApp.writeSecretFile(f, token + "\n");
+        return new Rotated(token, old);
+    }
+
     static String read(Path f) {
         try {
             return Files.readString(f).strip();

@@ -17,7 +17,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "Governed execution plane for autonomous AI-agent work.",
         subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class, SchedulesCommand.class,
-                KillSwitchCommand.class, LedgerCommand.class, EvidenceCommand.class, ModelsCommand.class, GatewayCommand.class,
+                KillSwitchCommand.class, LedgerCommand.class, EvidenceCommand.class, ModelsCommand.class, GatewayCommand.class, TokenCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 not found, 4 denied by policy,",
                 "5 kill switch on, 10/20 degraded/down (models doctor), 124 wait timed out."})

@@ -70,6 +70,11 @@ public final class Console {
         r.get("/providers", ctx -> page(ctx, "Providers", "/providers", this::providers));
         r.get("/ledger", ctx -> page(ctx, "Ledger", "/ledger", this::ledger));
         r.get("/projects", ctx -> page(ctx, "Projects", "/projects", this::projects));
+        r.before("/console/events", ctx -> {
+            if (session(ctx).isEmpty()) {
+                throw new WebServer.HaltException(401, "unauthorized", "log in first");
+            }
+        });
         r.sse("/console/events", this::events);
     }
 
