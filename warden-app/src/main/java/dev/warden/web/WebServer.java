@@ -132,6 +132,7 @@ public final class WebServer implements AutoCloseable {
                 json(ctx, 200, Json.object().put("removed", ctx.pathParam("name")));
             }));
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
+            new ApiExtras(app).register(cfg.routes);
             cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
             cfg.routes.get("/v1/models", gateway::models);
             cfg.routes.post("/api/killswitch", ctx -> locked(ctx, "killswitch", () -> setKillSwitch(ctx)));
