@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "jobs", description = "List, show, cancel, retry and wait for jobs.",
+@Command(name = "jobs", description = "List, show, cancel, retry, wait for and watch jobs.",
         subcommands = {JobsCommand.ListJobs.class, JobsCommand.Show.class, JobsCommand.Cancel.class,
-                JobsCommand.Retry.class, JobsCommand.Wait.class})
+                JobsCommand.Retry.class, JobsCommand.Wait.class, JobsWatch.class})
 final class JobsCommand implements Runnable {
     @ParentCommand
     Main main;

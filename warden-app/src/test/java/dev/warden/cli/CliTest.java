@@ -220,4 +220,22 @@ class CliTest {
                 "surprise: unknown field");
         assertNoStackTrace(r);
     }
+
+    @Test
+    void jobsWatchFollowsABatchToTheEnd() throws Exception {
+        Path noop = spec("{\"kind\":\"noop\",\"labels\":{\"batch\":\"b1\"},\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":100}}");
+        for (int i = 0; i < 3; i++) {
+            assertThat(warden("enqueue", noop.toString()).code()).isZero();
+        }
+        Run before = warden("jobs", "watch", "--label", "batch=b1", "--once");
+        assertThat(before.code()).isZero();
+        assertThat(before.out()).contains("queued=3").contains("[........................................] 0/3 (0%)");
+        assertThat(warden("worker", "--once").code()).isZero();
+        Run after = warden("jobs", "watch", "--label", "batch=b1", "--interval-ms", "50");
+        assertThat(after.code()).isZero();
+        assertThat(after.out()).contains("succeeded=3").contains("] 3/3 (100%)");
+        Run bad = warden("jobs", "watch", "--interval-ms", "1");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--interval-ms: must be between 50 and 60000");
+    }
 }
