@@ -91,6 +91,18 @@ public interface JobContext {
     record ModelReply(String text, String provider, String model, long inputTokens, long outputTokens,
                       java.math.BigDecimal usd, boolean fallbackUsed) {}
 
+    /**
+     * Calls a tool: it must be in the job's {@code tools.allow} (else {@code policy.denied});
+     * each call is charged to {@code tool_calls} (crossing it ends the job with
+     * {@code budget_exceeded:tool_calls}) and its output to {@code output_bytes}; recorded as
+     * {@code tool.call}, the output kept (scrubbed) in the evidence's {@code content/}. Built-in
+     * tools: {@code fs.read}, {@code fs.list}, {@code fs.grep}; {@code mcp:<server>/<tool>} tools are
+     * not available in this build (the call fails closed).
+     */
+    ToolResult tool(String name, ObjectNode args);
+
+    record ToolResult(String name, JsonNode output) {}
+
     /** Records a kind-specific event in the ledger and evidence. */
     void event(String event, ObjectNode details);
 

@@ -425,6 +425,46 @@ final class GovernedJobContext implements JobContext {
         ledger.record(store, EventDraft.info(event, job.kind(), job.id(), job.leaseOwner(), details));
     }
 
+    // ------------------------------------------------------------------ tools
+
+    @Override
+    public ToolResult tool(String name, ObjectNode args) {
+        checkpoint();
+        if (!policy.tools().contains(name)) {
+            throw deny("tool", name, "tools.allow does not include it");
+        }
+        if (!dev.warden.tool.BuiltinTools.NAMES.contains(name)) {
+            ObjectNode d = Json.object().put("name", name).put("outcome", "unavailable");
+            event("tool.call", d);
+            throw JobFailure.permanent("tool_unavailable", "tool " + name + " is not available ("
+                    + (name.startsWith("mcp:") ? "MCP servers are not part of this build" : "no such built-in tool") + ")");
+        }
+        String crossed = meter.chargeToolCall();
+        if (crossed != null) {
+            throw budgetExceeded(crossed, "tool call budget of " + meter.budgets().toolCalls() + " spent");
+        }
+        long t0 = clock.millis();
+        JsonNode out;
+        try {
+            out = dev.warden.tool.BuiltinTools.run(name, args == null ? Json.object() : args, this);
+        } catch (IllegalArgumentException bad) {
+            event("tool.call", Json.object().put("name", name).put("outcome", "bad_input").put("error", bad.getMessage()));
+            throw JobFailure.permanent("bad_input", "tool " + name + ": " + bad.getMessage());
+        }
+        String text = ledger.redactor().scrub(Json.write(out));
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        charge(bytes);
+        JsonNode clean = Json.parse(text);
+        ObjectNode d = Json.object().put("name", name).put("outcome", "ok").put("output_bytes", bytes)
+                .put("duration_ms", clock.millis() - t0).put("tool_calls", meter.toolCalls());
+        d.set("args", args == null ? Json.object() : args.deepCopy());
+        if (recordContent) {
+            d.put("content_ref", putContent("tool_output", clean));
+        }
+        event("tool.call", d);
+        return new ToolResult(name, clean);
+    }
+
     // ------------------------------------------------------------------ models
 
     @Override
