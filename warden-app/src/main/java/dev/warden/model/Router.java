@@ -88,8 +88,8 @@ public final class Router {
         }
     }
 
-    /** A completed non-streamed call. */
-    public record Completion(JsonNode response, CallRecord record) {}
+    /** A completed non-streamed call; {@code raw} is the upstream's body as received (UTF-8 JSON). */
+    public record Completion(JsonNode response, byte[] raw, CallRecord record) {}
 
     /**
      * The call failed closed. {@code code} is stable ({@code all_candidates_failed},
@@ -141,8 +141,8 @@ public final class Router {
     /** A non-streamed chat completion. */
     public Completion complete(Caller caller, String target, ObjectNode request) {
         Call call = new Call(caller, target, request, false);
-        JsonNode response = call.run(null);
-        return new Completion(response, call.finished);
+        call.run(null);
+        return new Completion(call.response.body(), call.response.raw(), call.finished);
     }
 
     /** A streamed chat completion; throws {@link CallFailed} only when nothing was sent to the sink. */
@@ -195,6 +195,7 @@ public final class Router {
         private final long started = System.nanoTime();
         private final List<Attempt> attempts = new ArrayList<>();
         private CallRecord finished;
+        private UpstreamClient.Completed response;
         private String route;
         private ModelsConfig.ModelDef lastModel;
         private long inputTokens;
@@ -344,6 +345,7 @@ public final class Router {
                 attempts.add(new Attempt(provider.id(), model.id(), "ok", 200, millisSince(t0), ""));
                 settle(c.body().path("usage"), model, provider, in, out, reservation, "ok", Optional.of(c.body()));
                 a.result = c.body();
+                response = c;
                 return a;
             }
             UpstreamClient.Stream s = ((UpstreamClient.Streaming) res).stream();

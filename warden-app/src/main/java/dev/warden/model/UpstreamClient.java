@@ -47,7 +47,8 @@ public final class UpstreamClient implements AutoCloseable {
     /** The result of opening a call: a complete JSON response, an open stream, or a failure. */
     public sealed interface Result permits Completed, Streaming, Failed {}
 
-    public record Completed(JsonNode body) implements Result {}
+    /** {@code raw} is the body as received, so a pass-through need not serialize it again. */
+    public record Completed(JsonNode body, byte[] raw) implements Result {}
 
     public record Streaming(Stream stream) implements Result {}
 
@@ -92,7 +93,7 @@ public final class UpstreamClient implements AutoCloseable {
             if (json == null || !json.isObject() || !json.path("choices").isArray()) {
                 return new Failed(new Failure(ErrorClass.NON_TRANSIENT, status, "the response is not a chat completion"));
             }
-            return new Completed(json);
+            return new Completed(json, bytes);
         } catch (IOException e) {
             return new Failed(new Failure(ErrorClass.TRANSIENT_NETWORK, status, describe(e)));
         }

@@ -102,7 +102,8 @@ public final class GatewayRoutes {
                 app.router().stream(caller, target, request, new SseSink(ctx));
             } else {
                 Router.Completion done = app.router().complete(caller, target, request);
-                ctx.status(200).contentType("application/json").result(app.redactor().scrub(Json.write(done.response())));
+                ctx.status(200).contentType("application/json")
+                        .result(app.redactor().scrub(new String(done.raw(), StandardCharsets.UTF_8)));
             }
         } catch (Router.CallFailed e) {
             error(ctx, e.httpStatus(), e.code(), e.getMessage(), type(e));
