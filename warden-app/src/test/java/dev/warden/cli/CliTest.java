@@ -3,9 +3,8 @@ package dev.warden.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.common.Json;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
+import dev.warden.testing.CliRun;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,17 +14,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    Run warden(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] full = new String[args.length + 2];
-        full[0] = "--data-dir";
-        full[1] = dir.resolve("data").toString();
-        System.arraycopy(args, 0, full, 2, args.length);
-        int code = Main.execute(full, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
+    CliRun warden(String... args) {
+        return CliRun.in(dir.resolve("data"), args);
     }
 
     Path spec(String json) throws Exception {
@@ -34,38 +24,38 @@ class CliTest {
         return f;
     }
 
-    static void assertNoStackTrace(Run r) {
+    static void assertNoStackTrace(CliRun r) {
         assertThat(r.err()).doesNotContain("\tat ", "Exception:");
     }
 
     @Test
     void enqueuePrintsTheIdAloneAndJsonOnRequest() throws Exception {
         Path f = spec("{\"kind\":\"noop\",\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}");
-        Run r = warden("enqueue", f.toString());
+        CliRun r = warden("enqueue", f.toString());
         assertThat(r.code()).isZero();
         assertThat(r.out().strip()).matches("job-[0-9a-z]{26}");
-        Run j = warden("enqueue", "--json", f.toString());
+        CliRun j = warden("enqueue", "--json", f.toString());
         assertThat(Json.parse(j.out()).path("state").asText()).isEqualTo("queued");
-        Run show = warden("jobs", "show", "--json", r.out().strip());
+        CliRun show = warden("jobs", "show", "--json", r.out().strip());
         assertThat(show.code()).isZero();
         assertThat(Json.parse(show.out()).path("id").asText()).isEqualTo(r.out().strip());
         for (String field : new String[] {"id", "kind", "project", "state", "attempts", "max_attempts", "priority",
                 "created_at", "updated_at", "labels", "result", "error"}) {
             assertThat(Json.parse(show.out()).has(field)).as(field).isTrue();
         }
-        Run list = warden("jobs", "list", "--state", "queued", "--json");
+        CliRun list = warden("jobs", "list", "--state", "queued", "--json");
         assertThat(Json.parse(list.out()).size()).isEqualTo(2);
         Path labelled = spec("{\"kind\":\"noop\",\"labels\":{\"team\":\"infra\",\"app.io/name\":\"x\"},"
                 + "\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}");
         String lid = warden("enqueue", labelled.toString()).out().strip();
-        Run byLabel = warden("jobs", "list", "--label", "team=infra", "--label", "app.io/name=x", "--json");
+        CliRun byLabel = warden("jobs", "list", "--label", "team=infra", "--label", "app.io/name=x", "--json");
         assertThat(Json.parse(byLabel.out())).singleElement().satisfies(x -> assertThat(x.path("id").asText()).isEqualTo(lid));
         assertThat(Json.parse(warden("jobs", "list", "--label", "team=web", "--json").out())).isEmpty();
     }
 
     @Test
     void malformedJsonIsBadInput() throws Exception {
-        Run r = warden("enqueue", spec("{\"kind\": \"noop\",").toString());
+        CliRun r = warden("enqueue", spec("{\"kind\": \"noop\",").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("warden: malformed JSON at line 1");
         assertNoStackTrace(r);
@@ -73,7 +63,7 @@ class CliTest {
 
     @Test
     void everySchemaViolationIsListedWithItsField() throws Exception {
-        Run r = warden("enqueue", spec("""
+        CliRun r = warden("enqueue", spec("""
                 {"kind":"noop","priority":"high","extra":true,
                  "budgets":{"wall_time_s":5,"output_bytes":-1},
                  "policy":{"paths":{"read":["relative/dir"]}}}
@@ -87,7 +77,7 @@ class CliTest {
 
     @Test
     void missingBudgetsAndUnknownKindAreNamed() throws Exception {
-        Run r = warden("enqueue", spec("{\"kind\":\"telepathy\"}").toString());
+        CliRun r = warden("enqueue", spec("{\"kind\":\"telepathy\"}").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("budgets: required field is missing",
                 "kind: 'telepathy' is not a registered kind (one of repo_index, test_runner, doc_compactor, noop)");
@@ -95,13 +85,13 @@ class CliTest {
 
     @Test
     void payloadViolationsArePrefixedWithPayload() throws Exception {
-        Run r = warden("enqueue", spec("""
+        CliRun r = warden("enqueue", spec("""
                 {"kind":"repo_index","payload":{"repo":"/srv","patterns":["(unclosed"],"max_files":0},
                  "budgets":{"wall_time_s":5,"tool_calls":0,"output_bytes":10}}
                 """).toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("payload.max_files: must have a minimum value of 1");
-        Run r2 = warden("enqueue", spec("""
+        CliRun r2 = warden("enqueue", spec("""
                 {"kind":"repo_index","payload":{"repo":"/srv","patterns":["(unclosed"]},
                  "budgets":{"wall_time_s":5,"tool_calls":0,"output_bytes":10}}
                 """).toString());
@@ -110,20 +100,20 @@ class CliTest {
 
     @Test
     void pathOutsideTheAllowlistIsDeniedWithExitFour() throws Exception {
-        Run r = warden("enqueue", spec("""
+        CliRun r = warden("enqueue", spec("""
                 {"kind":"repo_index","payload":{"repo":"/etc","patterns":["x"]},
                  "policy":{"paths":{"read":["/etc"]},"repos":["/etc"]},
                  "budgets":{"wall_time_s":5,"tool_calls":0,"output_bytes":10}}
                 """).toString());
         assertThat(r.code()).isEqualTo(4);
         assertThat(r.err()).contains("paths.read: /etc not allowed by operator policy", "repos: /etc not allowed by operator policy");
-        Run r2 = warden("enqueue", spec("""
+        CliRun r2 = warden("enqueue", spec("""
                 {"kind":"repo_index","payload":{"repo":"%s","patterns":["x"]},
                  "budgets":{"wall_time_s":5,"tool_calls":0,"output_bytes":10}}
                 """.formatted(dir.resolve("data"))).toString());
         assertThat(r2.code()).as(r2.err()).isEqualTo(4);
         assertThat(r2.err()).contains("payload.repo: " + dir.resolve("data") + " is not in the job's policy repos");
-        Run r3 = warden("enqueue", spec("""
+        CliRun r3 = warden("enqueue", spec("""
                 {"kind":"noop","budgets":{"wall_time_s":7200,"tool_calls":0,"output_bytes":10}}
                 """).toString());
         assertThat(r3.code()).isEqualTo(4);
@@ -135,13 +125,13 @@ class CliTest {
     void notFoundUsageAndTimeoutExitCodes() throws Exception {
         assertThat(warden("jobs", "show", "job-nope").code()).isEqualTo(3);
         assertThat(warden("enqueue", dir.resolve("missing.json").toString()).code()).isEqualTo(2);
-        Run usage = warden("jobs", "frobnicate");
+        CliRun usage = warden("jobs", "frobnicate");
         assertThat(usage.code()).isEqualTo(2);
         assertThat(usage.err()).contains("Unmatched argument");
         assertThat(warden("killswitch", "maybe").code()).isEqualTo(2);
         assertThat(warden("jobs", "list", "--state", "sleeping").err()).contains("state: 'sleeping' is not one of");
         String id = warden("enqueue", spec("{\"kind\":\"noop\",\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}").toString()).out().strip();
-        Run wait = warden("jobs", "wait", id, "--timeout", "0.2");
+        CliRun wait = warden("jobs", "wait", id, "--timeout", "0.2");
         assertThat(wait.code()).isEqualTo(124);
         assertThat(wait.err()).contains("timed out waiting for " + id);
     }
@@ -150,11 +140,11 @@ class CliTest {
     void workerOnceRunsDueJobsAndWaitReportsSuccess() throws Exception {
         String ok = warden("enqueue", spec("{\"kind\":\"noop\",\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}").toString()).out().strip();
         String bad = warden("enqueue", spec("{\"kind\":\"noop\",\"payload\":{\"fail\":\"permanent\"},\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}").toString()).out().strip();
-        Run w = warden("worker", "--once");
+        CliRun w = warden("worker", "--once");
         assertThat(w.code()).isZero();
         assertThat(w.out()).contains("ran 2 job(s)");
         assertThat(warden("jobs", "wait", ok).code()).isZero();
-        Run failed = warden("jobs", "wait", bad);
+        CliRun failed = warden("jobs", "wait", bad);
         assertThat(failed.code()).isEqualTo(1);
         assertThat(failed.out()).contains("failed (noop_failed)");
         assertThat(warden("jobs", "retry", bad).code()).isZero();
@@ -165,7 +155,7 @@ class CliTest {
     @Test
     void schedulesCommands() throws Exception {
         Path f = spec("{\"kind\":\"noop\",\"budgets\":{\"wall_time_s\":5,\"tool_calls\":0,\"output_bytes\":10}}");
-        Run add = warden("schedules", "add", "nightly", "--cron", "0 3 * * *", "--spec", f.toString());
+        CliRun add = warden("schedules", "add", "nightly", "--cron", "0 3 * * *", "--spec", f.toString());
         assertThat(add.code()).as(add.err()).isZero();
         assertThat(add.out()).contains("added (disabled");
         assertThat(warden("schedules", "enable", "nightly").out()).contains("next fire 20");
@@ -180,7 +170,7 @@ class CliTest {
     void killSwitchCommandAndWorkerRefusal() {
         assertThat(warden("killswitch", "on").out()).contains("killswitch=ON");
         assertThat(dir.resolve("data/KILL_SWITCH")).exists();
-        Run w = warden("worker", "--once");
+        CliRun w = warden("worker", "--once");
         assertThat(w.code()).isEqualTo(5);
         assertThat(warden("killswitch", "off").out()).contains("killswitch=OFF");
         assertThat(warden("killswitch", "status").out()).contains("killswitch=OFF");
@@ -191,15 +181,15 @@ class CliTest {
         warden("killswitch", "on");
         Path cp = dir.resolve("cp.json");
         assertThat(warden("ledger", "checkpoint", "--out", cp.toString()).code()).isZero();
-        Run v = warden("ledger", "verify", "--checkpoint", cp.toString());
+        CliRun v = warden("ledger", "verify", "--checkpoint", cp.toString());
         assertThat(v.code()).isZero();
         assertThat(v.out()).contains("consistent with checkpoint");
-        Run noDir = warden("ledger", "checkpoint", "--out", dir.resolve("missing/dir/cp.json").toString());
+        CliRun noDir = warden("ledger", "checkpoint", "--out", dir.resolve("missing/dir/cp.json").toString());
         assertThat(noDir.code()).isEqualTo(2);
         assertThat(noDir.err()).contains("--out: cannot write");
         assertNoStackTrace(noDir);
         Files.writeString(cp, "{\"nope\":1}");
-        Run bad = warden("ledger", "verify", "--checkpoint", cp.toString());
+        CliRun bad = warden("ledger", "verify", "--checkpoint", cp.toString());
         assertThat(bad.code()).isEqualTo(2);
         assertThat(warden("ledger", "tail", "-n", "1").out()).contains("\"event\":\"ledger.checkpoint\"");
     }
@@ -214,7 +204,7 @@ class CliTest {
                 slots: {gpu: -1}
                 surprise: true
                 """);
-        Run r = warden("jobs", "list");
+        CliRun r = warden("jobs", "list");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("refusing to start", "policy.isolation", "policy.paths.read[0]", "slots.gpu",
                 "surprise: unknown field");
@@ -227,14 +217,14 @@ class CliTest {
         for (int i = 0; i < 3; i++) {
             assertThat(warden("enqueue", noop.toString()).code()).isZero();
         }
-        Run before = warden("jobs", "watch", "--label", "batch=b1", "--once");
+        CliRun before = warden("jobs", "watch", "--label", "batch=b1", "--once");
         assertThat(before.code()).isZero();
         assertThat(before.out()).contains("queued=3").contains("[........................................] 0/3 (0%)");
         assertThat(warden("worker", "--once").code()).isZero();
-        Run after = warden("jobs", "watch", "--label", "batch=b1", "--interval-ms", "50");
+        CliRun after = warden("jobs", "watch", "--label", "batch=b1", "--interval-ms", "50");
         assertThat(after.code()).isZero();
         assertThat(after.out()).contains("succeeded=3").contains("] 3/3 (100%)");
-        Run bad = warden("jobs", "watch", "--interval-ms", "1");
+        CliRun bad = warden("jobs", "watch", "--interval-ms", "1");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("--interval-ms: must be between 50 and 60000");
     }

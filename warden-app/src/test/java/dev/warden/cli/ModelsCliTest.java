@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.warden.common.Json;
 import dev.warden.testing.FakeOpenAi;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
+import dev.warden.testing.CliRun;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
@@ -19,17 +18,8 @@ class ModelsCliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    Run warden(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] full = new String[args.length + 2];
-        full[0] = "--data-dir";
-        full[1] = dir.resolve("data").toString();
-        System.arraycopy(args, 0, full, 2, args.length);
-        int code = Main.execute(full, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
+    CliRun warden(String... args) {
+        return CliRun.in(dir.resolve("data"), args);
     }
 
     private void config(String okUrl, String degradedUrl, String downUrl) throws Exception {
@@ -55,7 +45,7 @@ class ModelsCliTest {
     void doctorProbesEveryProviderAndExitsWithTheWorstState() throws Exception {
         try (FakeOpenAi good = new FakeOpenAi(); FakeOpenAi busy = new FakeOpenAi().modelsStatus(503)) {
             config(good.baseUrl(), busy.baseUrl(), "http://127.0.0.1:" + FakeOpenAi.closedPort() + "/v1");
-            Run r = warden("models", "doctor", "--json");
+            CliRun r = warden("models", "doctor", "--json");
             assertThat(r.code()).isEqualTo(20);
             var byId = new java.util.HashMap<String, com.fasterxml.jackson.databind.JsonNode>();
             Json.parse(r.out()).forEach(n -> byId.put(n.path("provider").asText(), n));
@@ -73,7 +63,7 @@ class ModelsCliTest {
                     .replace("    - {id: nokey, base_url: \"" + good.baseUrl() + "\", key: \"env:WARDEN_TEST_UNSET_VARIABLE_XYZ\"}\n", ""));
             assertThat(warden("models", "doctor").code()).isEqualTo(10);
 
-            Run status = warden("models", "status");
+            CliRun status = warden("models", "status");
             assertThat(status.code()).isZero();
             assertThat(status.out()).contains("sk-…5678").contains("route coder").contains("spend today").doesNotContain(KEY);
             assertThat(r.out() + r.err()).doesNotContain(KEY);
@@ -83,25 +73,25 @@ class ModelsCliTest {
     @Test
     void gatewayTokensBadInputAndLifecycle() throws Exception {
         config("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1");
-        Run bad = warden("gateway", "token", "create", "a b", "--budget-usd-per-day", "1", "--routes", "coder");
+        CliRun bad = warden("gateway", "token", "create", "a b", "--budget-usd-per-day", "1", "--routes", "coder");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("NAME: 'a b' must be");
         assertThat(warden("gateway", "token", "create", "x", "--budget-usd-per-day", "lots", "--routes", "coder").err())
                 .contains("--budget-usd-per-day: 'lots' is not a number");
         assertThat(warden("gateway", "token", "create", "x", "--budget-usd-per-day", "-1", "--routes", "coder").err())
                 .contains("--budget-usd-per-day: must be 0 or more");
-        Run unknownRoute = warden("gateway", "token", "create", "x", "--budget-usd-per-day", "1", "--routes", "coder,ghost");
+        CliRun unknownRoute = warden("gateway", "token", "create", "x", "--budget-usd-per-day", "1", "--routes", "coder,ghost");
         assertThat(unknownRoute.code()).isEqualTo(2);
         assertThat(unknownRoute.err()).contains("--routes: 'ghost' is neither a configured route nor a model id");
         assertThat(warden("gateway", "token", "create", "x", "--budget-usd-per-day", "1").code()).isEqualTo(2);
 
-        Run created = warden("gateway", "token", "create", "agent", "--budget-usd-per-day", "2.5", "--routes", "coder");
+        CliRun created = warden("gateway", "token", "create", "agent", "--budget-usd-per-day", "2.5", "--routes", "coder");
         assertThat(created.code()).isZero();
         String token = created.out().strip();
         assertThat(token).startsWith("wgw_").hasSizeGreaterThan(40);
         assertThat(warden("gateway", "token", "create", "agent", "--budget-usd-per-day", "1", "--routes", "coder").err())
                 .contains("already exists");
-        Run list = warden("gateway", "token", "list", "--json");
+        CliRun list = warden("gateway", "token", "list", "--json");
         assertThat(list.out()).contains("\"agent\"").contains("\"2.5\"").contains("active").doesNotContain(token);
         assertThat(warden("gateway", "token", "revoke", "agent").code()).isZero();
         assertThat(warden("gateway", "token", "revoke", "agent").code()).isEqualTo(3);
