@@ -62,6 +62,7 @@ public final class WardenApp implements AutoCloseable {
     private final Queue queue;
     private final KindRegistry kinds;
     private final JobSpecParser parser;
+    private final dev.warden.config.ProjectRegistry projects;
     private final Evidence evidence;
     private final dev.warden.schedule.Schedules schedules;
     private final String nodeId;
@@ -85,7 +86,8 @@ public final class WardenApp implements AutoCloseable {
             this.queue = new Queue(store, ledger, clock, killSwitch, qs);
             this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new TestRunnerKind())
                     .register(new DocCompactorKind()).register(new NoopKind());
-            this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
+            this.projects = dev.warden.config.ProjectRegistry.load(dataDir);
+            this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet(), projects::refusal);
             this.evidence = new Evidence(dataDir, store, redactor);
             this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
         } catch (RuntimeException e) {
@@ -223,6 +225,10 @@ public final class WardenApp implements AutoCloseable {
 
     public KindRegistry kinds() {
         return kinds;
+    }
+
+    public dev.warden.config.ProjectRegistry projects() {
+        return projects;
     }
 
     public JobSpecParser parser() {

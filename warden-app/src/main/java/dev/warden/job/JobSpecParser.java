@@ -27,11 +27,19 @@ public final class JobSpecParser {
     private final KindRegistry kinds;
     private final OperatorPolicy operator;
     private final Set<String> slots;
+    private final java.util.function.Function<String, java.util.Optional<String>> projectRefusal;
 
     public JobSpecParser(KindRegistry kinds, OperatorPolicy operator, Set<String> slots) {
+        this(kinds, operator, slots, p -> java.util.Optional.empty());
+    }
+
+    /** {@code projectRefusal} says why a job may not name a project (the project registry), or empty. */
+    public JobSpecParser(KindRegistry kinds, OperatorPolicy operator, Set<String> slots,
+                         java.util.function.Function<String, java.util.Optional<String>> projectRefusal) {
         this.kinds = kinds;
         this.operator = operator;
         this.slots = slots;
+        this.projectRefusal = projectRefusal;
     }
 
     public JobSpec parse(String text) {
@@ -55,6 +63,9 @@ public final class JobSpecParser {
             if (payloadViolations.isEmpty()) {
                 violations.addAll(kind.validate(payload));
             }
+        }
+        if (doc.path("project").isTextual()) {
+            projectRefusal.apply(doc.get("project").asText()).ifPresent(violations::add);
         }
         Instant runAfter = null;
         if (doc.path("run_after").isTextual()) {

@@ -21,8 +21,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -171,12 +169,17 @@ final class ApiExtras {
     }
 
     private void projects(Context ctx) {
-        Map<String, Long> byProject = new LinkedHashMap<>();
-        for (JobRow r : app.queue().list(Tx.JobFilter.all(1000))) {
-            byProject.merge(r.project() == null ? "(none)" : r.project(), 1L, Long::sum);
-        }
         ArrayNode arr = Json.NODES.arrayNode();
-        byProject.forEach((p, n) -> arr.addObject().put("project", p).put("recent_jobs", n));
-        json(ctx, Json.object().set("projects", arr));
+        for (ProjectSummary.Row r : ProjectSummary.of(app)) {
+            ObjectNode x = arr.addObject().put("id", r.id()).put("registered", r.registered() != null)
+                    .put("recent_jobs", r.recentJobs()).put("recent_failed", r.failedRecently());
+            if (r.registered() != null) {
+                x.put("name", r.registered().name()).put("description", r.registered().description())
+                        .put("repo", r.registered().repo()).put("owner", r.registered().owner());
+                ObjectNode l = x.putObject("labels");
+                r.registered().labels().forEach(l::put);
+            }
+        }
+        json(ctx, Json.object().put("registry", app.projects().source().map(Path::toString).orElse(null)).set("projects", arr));
     }
 }

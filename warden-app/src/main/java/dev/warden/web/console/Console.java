@@ -600,13 +600,19 @@ public final class Console {
     }
 
     private String projects(Context ctx) {
-        Map<String, Long> byProject = new LinkedHashMap<>();
-        for (JobRow r : app.queue().list(Tx.JobFilter.all(1000))) {
-            byProject.merge(r.project() == null ? "(none)" : r.project(), 1L, Long::sum);
+        StringBuilder b = new StringBuilder("<h1>Projects</h1>");
+        b.append(app.projects().source().isPresent()
+                ? "<p>From the registry <code>" + e(app.projects().source().get()) + "</code>; jobs may only name these projects.</p>"
+                : "<p>No registry (<code>&lt;data_dir&gt;/projects.json</code>): any project id is accepted. Projects named by recent jobs:</p>");
+        b.append("<table><tr><th>project</th><th>name</th><th>repo</th><th>owner</th><th>recent jobs</th><th>failed</th></tr>");
+        for (dev.warden.web.ProjectSummary.Row r : dev.warden.web.ProjectSummary.of(app)) {
+            var p = r.registered();
+            b.append("<tr><td><a href=\"/jobs?project=").append(e(r.id())).append("\">").append(e(r.id())).append("</a>")
+                    .append(p == null && app.projects().source().isPresent() ? " (not registered)" : "").append("</td><td>")
+                    .append(p == null ? "" : e(p.name())).append("</td><td>").append(p == null || p.repo() == null ? "" : "<code>" + e(p.repo()) + "</code>")
+                    .append("</td><td>").append(p == null ? "" : e(p.owner())).append("</td><td>").append(r.recentJobs()).append("</td><td>")
+                    .append(r.failedRecently()).append("</td></tr>");
         }
-        StringBuilder b = new StringBuilder("<h1>Projects</h1><p>Projects named by recent jobs.</p><table><tr><th>project</th><th>jobs (last 1000)</th></tr>");
-        byProject.forEach((p, n) -> b.append("<tr><td><a href=\"/jobs?project=").append(e(p)).append("\">").append(e(p)).append("</a></td><td>")
-                .append(n).append("</td></tr>"));
         return b.append("</table>").toString();
     }
 
