@@ -88,6 +88,9 @@ public final class WardenApp implements AutoCloseable {
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet());
             this.evidence = new Evidence(dataDir, store, redactor);
             this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
+            if (!config.slotsRequireVram().isEmpty()) {
+                queue.gateSlots(slot -> vramGate().closed(slot));
+            }
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -177,7 +180,29 @@ public final class WardenApp implements AutoCloseable {
         return nodeId + ":" + ProcessHandle.current().pid() + ":" + Ids.randomToken(2);
     }
 
+    /** Where nvidia-smi is looked for ({@code PATH}); tests put a fake one in its place. */
+    private java.util.function.Supplier<dev.warden.health.VramGuard> vramGuard = dev.warden.health.VramGuard::fromSystemPath;
+    private dev.warden.health.VramGate vramGate;
+
+    public synchronized void useVramGuard(java.util.function.Supplier<dev.warden.health.VramGuard> guard) {
+        this.vramGuard = guard;
+    }
+
+    /** The claim-time VRAM gate for {@code slots_require_vram} (built on first use; sampling starts with a worker pool). */
+    public synchronized dev.warden.health.VramGate vramGate() {
+        if (vramGate == null) {
+            java.util.Map<String, dev.warden.health.VramGate.Requirement> req = new java.util.LinkedHashMap<>();
+            config.slotsRequireVram().forEach((slot, r) -> req.put(slot,
+                    new dev.warden.health.VramGate.Requirement(r.minFreeMb(), r.allowNoNvidiaSmi())));
+            vramGate = new dev.warden.health.VramGate(vramGuard.get(), req, clock);
+        }
+        return vramGate;
+    }
+
     public WorkerPool newWorkerPool(int concurrency) {
+        if (!config.slotsRequireVram().isEmpty()) {
+            vramGate().start();
+        }
         WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
@@ -278,6 +303,9 @@ public final class WardenApp implements AutoCloseable {
         synchronized (this) {
             if (router != null) {
                 router.close();
+            }
+            if (vramGate != null) {
+                vramGate.close();
             }
         }
         store.close();
