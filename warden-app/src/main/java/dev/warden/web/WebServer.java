@@ -86,6 +86,7 @@ public final class WebServer implements AutoCloseable {
             cfg.routes.before(this::securityHeaders);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.get("/healthz", this::health);
+            cfg.routes.get("/metrics", new Metrics(app, token, badTokens)::handle);
             cfg.routes.get("/", this::landing);
             cfg.routes.get("/api/jobs", this::listJobs);
             cfg.routes.post("/api/jobs", this::enqueue);
