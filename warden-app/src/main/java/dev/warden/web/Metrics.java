@@ -15,7 +15,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -45,7 +44,7 @@ final class Metrics {
     static final double[] DURATION_BUCKETS = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600};
 
     private final WardenApp app;
-    private final byte[] token;
+    private final java.util.function.Predicate<String> tokenMatches;
     private final FailedAttempts badTokens;
     private volatile boolean following;
 
@@ -58,9 +57,10 @@ final class Metrics {
     private final Map<String, LongAdder> budgetExceeded = new ConcurrentSkipListMap<>();
     private final Map<String, LongAdder> notifications = new ConcurrentSkipListMap<>();
 
-    Metrics(WardenApp app, byte[] token, FailedAttempts badTokens) {
+    /** @param tokenMatches whether a presented token is the API token (compared in constant time) */
+    Metrics(WardenApp app, java.util.function.Predicate<String> tokenMatches, FailedAttempts badTokens) {
         this.app = app;
-        this.token = token;
+        this.tokenMatches = tokenMatches;
         this.badTokens = badTokens;
     }
 
@@ -72,7 +72,7 @@ final class Metrics {
             }
             String auth = ctx.header("Authorization");
             String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : ctx.header(WebServer.TOKEN_HEADER);
-            if (presented == null || !MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), token)) {
+            if (presented == null || !tokenMatches.test(presented)) {
                 badTokens.record(ip);
                 throw new WebServer.HaltException(401, "unauthorized", "/metrics from a non-loopback address needs the token");
             }

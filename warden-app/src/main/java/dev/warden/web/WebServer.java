@@ -86,7 +86,6 @@ public final class WebServer implements AutoCloseable {
             cfg.routes.before(this::securityHeaders);
             cfg.routes.before("/api/*", this::authenticate);
             cfg.routes.get("/healthz", this::health);
-            cfg.routes.get("/metrics", new Metrics(app, token, badTokens)::handle);
             cfg.routes.get("/", this::landing);
             cfg.routes.get("/api/jobs", this::listJobs);
             cfg.routes.post("/api/jobs", this::enqueue);
@@ -114,6 +113,7 @@ public final class WebServer implements AutoCloseable {
             });
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
             cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
+            cfg.routes.get("/metrics", new Metrics(app, t -> MessageDigest.isEqual(t.getBytes(StandardCharsets.UTF_8), token), badTokens)::handle);
             cfg.routes.get("/v1/models", gateway::models);
             cfg.routes.post("/api/killswitch", this::setKillSwitch);
             cfg.routes.exception(HaltException.class, (e, ctx) -> error(ctx, e.code, e.getMessage(), null, e.status));
