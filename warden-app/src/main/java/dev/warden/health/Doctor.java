@@ -221,7 +221,7 @@ public final class Doctor {
     static Check keys(ModelsConfig models, ProviderKeys keys) {
         List<String> shown = new ArrayList<>();
         List<String> missing = new ArrayList<>();
-        for (ModelsConfig.Provider p : models.providers().values()) {
+        for (ModelsConfig.Provider p : new java.util.TreeMap<>(models.providers()).values()) {
             if (p.key().isEmpty()) {
                 shown.add(p.id() + ": no key");
                 continue;
