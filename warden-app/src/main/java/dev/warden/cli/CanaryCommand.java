@@ -62,16 +62,18 @@ final class CanaryCommand implements Callable<Integer> {
             if (!Canary.record(app.store(), app.ledger(), r, Actors.cli())) {
                 Canary.appendUnrecorded(app.dataDir(), r, app.redactor(), Actors.cli());
             }
-            if (r.status() == Canary.Status.FAIL && !noNotify) {
+            if (r.status() == Canary.Status.FAIL && !noNotify && app.notifyConfig().wantsAny("canary.fail")) {
                 try (Notifier n = app.newNotifier(dryRun ? err : null)) {
                     report(n.send(failNotification(r)), err);
+                } catch (RuntimeException e) {
+                    err.println("canary: cannot notify: " + app.redactor().scrub(String.valueOf(e.getMessage())));
                 }
             }
             return r.status().exitCode();
         }
     }
 
-    /** The store could not be opened: the line still comes out (store=fail), and the notification still goes. */
+    /** The store could not be opened: the line still comes out (store=fail), and the notification still goes (nothing recorded). */
     private int withoutStore(RuntimeException cause, PrintWriter out, PrintWriter err) {
         Path dataDir = main.dataDir.toAbsolutePath().normalize();
         WardenConfig config = ConfigLoader.load(Optional.ofNullable(main.config), dataDir,
@@ -91,6 +93,8 @@ final class CanaryCommand implements Callable<Integer> {
             try (Notifier n = new Notifier(nc, limiter, new WebhookTransport.Http(), redactor, Optional.empty(), null,
                     config.nodeId().orElse("node"), dryRun ? err : null)) {
                 report(n.send(failNotification(r)), err);
+            } catch (RuntimeException e) {
+                err.println("canary: cannot notify: " + redactor.scrub(String.valueOf(e.getMessage())));
             }
         }
         return r.status().exitCode();
