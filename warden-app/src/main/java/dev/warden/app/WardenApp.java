@@ -73,9 +73,7 @@ public final class WardenApp implements AutoCloseable {
         ensureDataDir(dataDir);
         Path cwd = Path.of("").toAbsolutePath();
         this.config = ConfigLoader.load(o.configFile(), dataDir, List.of(dataDir.toString(), cwd.toString()));
-        loadSecrets();
-        o.storeUrl().filter(u -> u.contains("postgres")).map(dev.warden.store.postgres.PostgresStore::passwordIn)
-                .ifPresent(secrets::register);
+        loadSecrets(secrets, config, dataDir, o.storeUrl());
         this.store = openStore(o.storeUrl(), dataDir);
         try {
             this.nodeId = config.nodeId().orElseGet(WardenApp::hostName);
@@ -90,6 +88,9 @@ public final class WardenApp implements AutoCloseable {
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet(), projects::refusal);
             this.evidence = new Evidence(dataDir, store, redactor);
             this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
+            if (!config.slotsRequireVram().isEmpty()) {
+                queue.gateSlots(slot -> vramGate().closed(slot));
+            }
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -100,7 +101,13 @@ public final class WardenApp implements AutoCloseable {
         return new WardenApp(o);
     }
 
-    private void loadSecrets() {
+    /**
+     * Registers every secret this process must never show: secret-named environment variables,
+     * {@code secrets.env} / {@code secrets.files}, provider keys, webhook URLs, the store password
+     * and the console token. Public so that a command can scrub its output when the store cannot
+     * be opened (the canary).
+     */
+    public static void loadSecrets(SecretScrubber secrets, WardenConfig config, Path dataDir, Optional<String> storeUrl) {
         secrets.registerSecretEnvironment(System.getenv());
         for (String name : config.secretEnv()) {
             secrets.register(System.getenv(name));
@@ -120,6 +127,12 @@ public final class WardenApp implements AutoCloseable {
         if (Files.exists(token)) {
             secrets.register(ConsoleToken.read(token));
         }
+        // a webhook URL is often its own credential (Slack, Teams); only its origin is ever shown
+        for (dev.warden.notify.NotifyConfig.Webhook w : dev.warden.notify.NotifyConfig.from(config.raw().path("notify")).webhooks()) {
+            secrets.register(w.url().getRawPath() + (w.url().getRawQuery() == null ? "" : "?" + w.url().getRawQuery()));
+        }
+        storeUrl.filter(u -> u.contains("postgres")).map(dev.warden.store.postgres.PostgresStore::passwordIn)
+                .ifPresent(secrets::register);
     }
 
     static void ensureDataDir(Path dir) {
@@ -179,7 +192,29 @@ public final class WardenApp implements AutoCloseable {
         return nodeId + ":" + ProcessHandle.current().pid() + ":" + Ids.randomToken(2);
     }
 
+    /** Where nvidia-smi is looked for ({@code PATH}); tests put a fake one in its place. */
+    private java.util.function.Supplier<dev.warden.health.VramGuard> vramGuard = dev.warden.health.VramGuard::fromSystemPath;
+    private dev.warden.health.VramGate vramGate;
+
+    public synchronized void useVramGuard(java.util.function.Supplier<dev.warden.health.VramGuard> guard) {
+        this.vramGuard = guard;
+    }
+
+    /** The claim-time VRAM gate for {@code slots_require_vram} (built on first use; sampling starts with a worker pool). */
+    public synchronized dev.warden.health.VramGate vramGate() {
+        if (vramGate == null) {
+            java.util.Map<String, dev.warden.health.VramGate.Requirement> req = new java.util.LinkedHashMap<>();
+            config.slotsRequireVram().forEach((slot, r) -> req.put(slot,
+                    new dev.warden.health.VramGate.Requirement(r.minFreeMb(), r.allowNoNvidiaSmi())));
+            vramGate = new dev.warden.health.VramGate(vramGuard.get(), req, clock);
+        }
+        return vramGate;
+    }
+
     public WorkerPool newWorkerPool(int concurrency) {
+        if (!config.slotsRequireVram().isEmpty()) {
+            vramGate().start();
+        }
         WorkerSettings ws = new WorkerSettings(concurrency, Math.min(config.claimBatch(), concurrency),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
@@ -279,11 +314,67 @@ public final class WardenApp implements AutoCloseable {
         return nodeId;
     }
 
+    // ------------------------------------------------------------------ health and notifications
+
+    private dev.warden.ledger.LedgerFollower ledgerFollower;
+    private dev.warden.notify.Notifier notifier;
+
+    /** Follows the ledger of every node (built on first use; started by whoever needs it: notifications, metrics). */
+    public synchronized dev.warden.ledger.LedgerFollower ledgerFollower() {
+        if (ledgerFollower == null) {
+            ledgerFollower = new dev.warden.ledger.LedgerFollower(store, java.time.Duration.ofSeconds(1));
+        }
+        return ledgerFollower;
+    }
+
+    public dev.warden.notify.NotifyConfig notifyConfig() {
+        return dev.warden.notify.NotifyConfig.from(config.raw().path("notify"));
+    }
+
+    /** How long a worker's last heartbeat may be ago for it to count as alive. */
+    public java.time.Duration workerAliveWithin() {
+        return dev.warden.health.WorkerHealth.aliveWithin(config.lease(), config.tick());
+    }
+
+    /**
+     * A notifier for the configured webhooks. {@code dryRunOut} non-null prints payloads there
+     * instead of posting (and keeps the rate limit in memory); otherwise the rate limit state is
+     * shared with every process on this data directory ({@code notify-state.json}).
+     */
+    public dev.warden.notify.Notifier newNotifier(java.io.PrintWriter dryRunOut) {
+        dev.warden.notify.NotifyConfig nc = notifyConfig();
+        Optional<Path> state = dryRunOut == null ? Optional.of(dataDir.resolve("notify-state.json")) : Optional.empty();
+        return new dev.warden.notify.Notifier(nc, new dev.warden.notify.RateLimiter(state, nc.rateLimit(), clock),
+                new dev.warden.notify.WebhookTransport.Http(), redactor, Optional.of(store), ledger, nodeId, dryRunOut);
+    }
+
+    /**
+     * Starts sending notifications for what the ledger records (job failures, budget exhaustion,
+     * escalations), when webhooks are configured; {@code notify.dry_run} prints them to {@code out}.
+     */
+    public synchronized Optional<dev.warden.notify.Notifier> startNotifications(java.io.PrintWriter out) {
+        if (notifier == null && !notifyConfig().isEmpty()) {
+            notifier = newNotifier(notifyConfig().dryRun() ? out : null);
+            ledgerFollower().subscribe(new dev.warden.notify.LedgerNotifications(store, notifier));
+            ledgerFollower().start();
+        }
+        return Optional.ofNullable(notifier);
+    }
+
     @Override
     public void close() {
         synchronized (this) {
             if (router != null) {
                 router.close();
+            }
+            if (vramGate != null) {
+                vramGate.close();
+            }
+            if (ledgerFollower != null) {
+                ledgerFollower.close();
+            }
+            if (notifier != null) {
+                notifier.close();
             }
         }
         store.close();

@@ -18,9 +18,10 @@ import picocli.CommandLine.ScopeType;
         description = "Governed execution plane for autonomous AI-agent work.",
         subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class, SchedulesCommand.class,
                 KillSwitchCommand.class, LedgerCommand.class, EvidenceCommand.class, ModelsCommand.class, GatewayCommand.class, TokenCommand.class,
+                CanaryCommand.class, DoctorCommand.class, VramGuardCommand.class, NotifyCommand.class, SystemdCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 not found, 4 denied by policy,",
-                "5 kill switch on, 10/20 degraded/down (models doctor), 124 wait timed out."})
+                "5 kill switch on, 10/20 degraded/down (models doctor, canary, doctor, vram-guard), 124 wait timed out."})
 public final class Main implements Runnable {
     @Option(names = "--data-dir", scope = ScopeType.INHERIT, paramLabel = "DIR",
             defaultValue = "${env:WARDEN_DATA_DIR:-.warden}",

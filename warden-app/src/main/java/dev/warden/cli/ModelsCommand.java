@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.app.WardenApp;
 import dev.warden.common.Json;
+import dev.warden.health.ProviderProbes;
 import dev.warden.model.ModelsConfig;
 import dev.warden.model.ProviderKeys;
 import dev.warden.model.Router;
-import dev.warden.model.UpstreamClient;
 import dev.warden.model.Usd;
 import dev.warden.store.Tx;
 import java.io.PrintWriter;
@@ -117,32 +117,14 @@ final class ModelsCommand implements Runnable {
                 ProviderKeys keys = ProviderKeys.fromSystem();
                 ArrayNode arr = Json.NODES.arrayNode();
                 int worst = 0;
-                try (UpstreamClient client = new UpstreamClient(m.timeouts())) {
-                    for (ModelsConfig.Provider p : m.providers().values()) {
-                        Optional<String> key = keys.resolve(p.key());
-                        String status;
-                        String cls = null;
-                        String detail = "";
-                        long t0 = System.nanoTime();
-                        if (p.key().isPresent() && key.isEmpty()) {
-                            status = "DOWN";
-                            cls = "missing_key";
-                            detail = p.key().get() + " resolves to nothing";
-                        } else {
-                            UpstreamClient.Failure f = client.probe(p.baseUrl(), key.orElse(null));
-                            if (f == null) {
-                                status = "OK";
-                            } else {
-                                cls = f.errorClass().wire();
-                                detail = f.message();
-                                status = f.errorClass() == dev.warden.model.ErrorClass.TRANSIENT_QUOTA
-                                        || f.errorClass() == dev.warden.model.ErrorClass.TRANSIENT_SERVER ? "DEGRADED" : "DOWN";
-                            }
-                        }
-                        worst = Math.max(worst, status.equals("OK") ? 0 : status.equals("DEGRADED") ? 10 : 20);
-                        arr.addObject().put("provider", p.id()).put("status", status).put("last_error_class", cls)
-                                .put("latency_ms", (System.nanoTime() - t0) / 1_000_000).put("detail", app.redactor().scrub(detail));
-                    }
+                for (ProviderProbes.Probe p : ProviderProbes.probeAll(m, keys, app.redactor(), null)) {
+                    worst = Math.max(worst, switch (p.status()) {
+                        case OK -> 0;
+                        case DEGRADED -> 10;
+                        case DOWN -> 20;
+                    });
+                    arr.addObject().put("provider", p.provider()).put("status", p.status().name()).put("last_error_class", p.lastErrorClass())
+                            .put("latency_ms", p.latencyMs()).put("detail", p.detail());
                 }
                 PrintWriter out = parent.main.spec.commandLine().getOut();
                 if (json) {

@@ -66,6 +66,8 @@ final class UpCommand implements Callable<Integer> {
             out.println("  token:   in " + app.dataDir().resolve(ConsoleToken.FILE_NAME) + " (mode 0600)");
         }
         out.println("  api:     curl -H 'X-Warden-Token: <token>' http://" + host + ":" + bound + "/api/jobs");
+        app.startNotifications(out).ifPresent(n -> out.println("  notify:  " + n.config().webhooks().size() + " webhook(s)"
+                + (n.dryRun() ? ", dry run (payloads printed here, nothing posted)" : "")));
         out.flush();
         Signals.awaitTermination(() -> {
             scheduler.close();

@@ -26,6 +26,11 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
     static WardenConfig from(JsonNode doc, Optional<Path> source, List<String> defaultRoots) {
         List<String> errors = new ArrayList<>();
         dev.warden.model.ModelsConfig models = dev.warden.model.ModelsConfig.parse(doc.path("models"), errors);
+        doc.path("slots_require_vram").fieldNames().forEachRemaining(slot -> {
+            if (!doc.path("slots").has(slot)) {
+                errors.add("slots_require_vram." + slot + ": no slot '" + slot + "' in slots (declare it with its capacity)");
+            }
+        });
         if (!errors.isEmpty()) {
             throw dev.warden.common.WardenException.invalid("config " + source.map(Path::toString).orElse("(defaults)")
                     + " is invalid; refusing to start", errors);
@@ -76,6 +81,20 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
                 Duration.ofMillis(q.path("backoff_max_ms").asLong(3_600_000)),
                 s.path("port").asInt(DEFAULT_PORT), s.path("bind").asText("127.0.0.1"),
                 s.path("allow_non_loopback").asBoolean(false), List.copyOf(secretEnv), List.copyOf(secretFiles), models, doc);
+    }
+
+    /** What a slot needs at claim time besides capacity ({@code slots_require_vram}). */
+    public record VramRequirement(long minFreeMb, boolean allowNoNvidiaSmi) {}
+
+    /** {@code slots_require_vram}: slots that are claimed only while the VRAM guard says yes, by slot name. */
+    public Map<String, VramRequirement> slotsRequireVram() {
+        Map<String, VramRequirement> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = raw.path("slots_require_vram").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            out.put(e.getKey(), new VramRequirement(e.getValue().path("min_free_mb").asLong(0),
+                    e.getValue().path("allow_no_nvidia_smi").asBoolean(false)));
+        }
+        return out;
     }
 
     public static WardenConfig defaults(List<String> defaultRoots) {

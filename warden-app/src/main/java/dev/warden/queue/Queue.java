@@ -32,6 +32,10 @@ public final class Queue {
     private final Clock clock;
     private final KillSwitch killSwitch;
     private final QueueSettings settings;
+    private volatile SlotGate slotGate = SlotGate.OPEN;
+    /** When a gated slot was last recorded as blocked ({@code slot.gated}), per slot and reason: at most one entry per {@link #GATE_NOTE_EVERY}. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> gateNoted = new java.util.concurrent.ConcurrentHashMap<>();
+    static final java.time.Duration GATE_NOTE_EVERY = java.time.Duration.ofMinutes(10);
 
     public Queue(Store store, Ledger ledger, Clock clock, KillSwitch killSwitch, QueueSettings settings) {
         this.store = store;
@@ -43,6 +47,11 @@ public final class Queue {
 
     public Store store() {
         return store;
+    }
+
+    /** Sets the condition slots must meet at claim time besides capacity (e.g. the VRAM guard). */
+    public void gateSlots(SlotGate gate) {
+        this.slotGate = gate == null ? SlotGate.OPEN : gate;
     }
 
     public Ledger ledger() {
@@ -126,11 +135,19 @@ public final class Queue {
             Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
                     : tx.runningBySlot(settings.slotCapacity().keySet());
             List<String> open = new ArrayList<>();
+            List<EventDraft> gated = new ArrayList<>();
+            SlotGate gate = slotGate;
             settings.slotCapacity().forEach((slot, cap) -> {
                 if (running.getOrDefault(slot, 0) < cap) {
-                    open.add(slot);
+                    Optional<SlotGate.Closed> closed = gate.closed(slot);
+                    if (closed.isEmpty()) {
+                        open.add(slot);
+                    } else {
+                        noteGated(slot, closed.get(), now).ifPresent(gated::add);
+                    }
                 }
             });
+            ledger.append(tx, gated);
             List<JobRow> candidates = tx.claimCandidates(now, max, open);
             if (candidates.isEmpty()) {
                 return new ClaimResult.Empty();
@@ -161,6 +178,19 @@ public final class Queue {
             ledger.append(tx, events);
             return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
         });
+    }
+
+    /** A {@code slot.gated} entry when this slot and reason were not recorded in the last {@link #GATE_NOTE_EVERY}. */
+    private Optional<EventDraft> noteGated(String slot, SlotGate.Closed why, long now) {
+        String key = slot + "\u0000" + why.reason();
+        Long last = gateNoted.get(key);
+        if (last != null && now - last < GATE_NOTE_EVERY.toMillis()) {
+            return Optional.empty();
+        }
+        gateNoted.put(key, now);
+        return Optional.of(EventDraft.warn("slot.gated", COMPONENT, null, "queue",
+                Json.object().put("slot", slot).put("reason", why.reason()).put("message", why.message())
+                        .put("next_note_after_s", GATE_NOTE_EVERY.toSeconds())));
     }
 
     /** Extends the leases of the attempts {@code owner} is running; returns what the store says it holds. */

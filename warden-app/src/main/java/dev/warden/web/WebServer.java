@@ -134,6 +134,7 @@ public final class WebServer implements AutoCloseable {
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
             new ApiExtras(app).register(cfg.routes);
             cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
+            cfg.routes.get("/metrics", new Metrics(app, sessions::tokenMatches, badTokens)::handle);
             cfg.routes.get("/v1/models", gateway::models);
             cfg.routes.post("/api/killswitch", ctx -> locked(ctx, "killswitch", () -> setKillSwitch(ctx)));
             cfg.routes.exception(HaltException.class, (e, ctx) -> {

@@ -241,6 +241,32 @@ abstract class QueueContract {
     }
 
     @Test
+    void gatedSlotIsLeftOutOfTheClaimWhileItsGateIsClosed() {
+        ObjectNode s = TestWarden.noop();
+        ((ObjectNode) s.get("budgets")).put("slot", "gpu");
+        JobRow gpu = enqueue(s);
+        JobRow free = enqueue(TestWarden.noop());
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        queue.gateSlots(slot -> closed.get() && slot.equals("gpu")
+                ? Optional.of(new SlotGate.Closed("BELOW_THRESHOLD", "max free VRAM 1024 MiB on 1 GPU(s) < 4000 MiB"))
+                : Optional.empty());
+        assertThat(claim("w1", 10)).extracting(JobRow::id).containsExactly(free.id());
+        assertThat(claim("w1", 10)).as("still closed").isEmpty();
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(claim("w1", 10)).isEmpty();
+        List<dev.warden.store.Tx.LedgerRow> gated = app.store().read(tx -> tx.ledgerTail(100)).stream()
+                .filter(r -> r.event().equals("slot.gated")).toList();
+        assertThat(gated).as("one entry per 10 minutes while closed").hasSize(1);
+        assertThat(Json.parse(gated.get(0).entry()).path("details").path("reason").asText()).isEqualTo("BELOW_THRESHOLD");
+        clock.advance(Duration.ofMinutes(6));
+        assertThat(claim("w1", 10)).isEmpty();
+        assertThat(app.store().read(tx -> tx.ledgerTail(100)).stream().filter(r -> r.event().equals("slot.gated"))).hasSize(2);
+        closed.set(false);
+        assertThat(claim("w1", 10)).extracting(JobRow::id).containsExactly(gpu.id());
+        assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
+    }
+
+    @Test
     void unconfiguredSlotIsDeniedAtEnqueue() {
         ObjectNode s = TestWarden.noop();
         ((ObjectNode) s.get("budgets")).put("slot", "tpu");
