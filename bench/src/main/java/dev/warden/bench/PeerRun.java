@@ -1,0 +1,143 @@
+package dev.warden.bench;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongSupplier;
+
+/** What one system did in one side-by-side drain, and the helpers every scenario shares. */
+final class PeerRun {
+    private PeerRun() {}
+
+    /** How long a drain may take before it is reported as unfinished. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(10);
+
+    /** How often the progress query runs (on a connection of its own, outside the system's pool). */
+    static final long PROGRESS_POLL_MS = 50;
+
+    /**
+     * One measured drain. {@code completed} is how many jobs were done when the timing stopped
+     * (equal to {@code jobs} unless the drain timed out or failed). Latencies in ms.
+     */
+    record Result(String system, String version, PeerTarget.Kind store, int jobs, int completed, double enqueueMs,
+                  double drainMs, long p50, long p99, long max, int executions, int duplicates, String latencyPoint,
+                  String notes, String error) {
+        boolean ok() {
+            return error == null && completed == jobs;
+        }
+
+        double jobsPerSecond() {
+            return completed / (drainMs / 1000.0);
+        }
+
+        double enqueuePerSecond() {
+            return jobs / (enqueueMs / 1000.0);
+        }
+
+        static Result failed(String system, String version, PeerTarget.Kind store, int jobs, String error) {
+            return new Result(system, version, store, jobs, 0, Double.NaN, Double.NaN, -1, -1, -1, 0, 0, "", "", error);
+        }
+    }
+
+    /**
+     * Enqueue and start times of each job (wall clock, ms), for systems whose handler we write:
+     * the enqueue time is taken just before the job's batch is handed to the system, the start
+     * time when the handler is entered. A second start of the same job counts as a duplicate.
+     */
+    static final class Recorder {
+        private final long[] enqueuedAt;
+        private final AtomicLongArray startedAt;
+        private final AtomicInteger executions = new AtomicInteger();
+        private final AtomicInteger duplicates = new AtomicInteger();
+
+        Recorder(int jobs) {
+            this.enqueuedAt = new long[jobs];
+            this.startedAt = new AtomicLongArray(jobs);
+        }
+
+        void enqueued(int from, int to, long at) {
+            for (int i = from; i < to; i++) {
+                enqueuedAt[i] = at;
+            }
+        }
+
+        void started(int index) {
+            long now = System.currentTimeMillis();
+            executions.incrementAndGet();
+            if (!startedAt.compareAndSet(index, 0, now)) {
+                duplicates.incrementAndGet();
+            }
+        }
+
+        int executions() {
+            return executions.get();
+        }
+
+        int duplicates() {
+            return duplicates.get();
+        }
+
+        /** Enqueue-to-start of every job that started. */
+        List<Long> waits() {
+            List<Long> w = new ArrayList<>(enqueuedAt.length);
+            for (int i = 0; i < enqueuedAt.length; i++) {
+                long s = startedAt.get(i);
+                if (s != 0) {
+                    w.add(s - enqueuedAt[i]);
+                }
+            }
+            return w;
+        }
+    }
+
+    /**
+     * Waits until {@code remaining} reports 0 (polled every {@link #PROGRESS_POLL_MS}) and returns
+     * the elapsed time since {@code startNanos}; or, at the timeout, a negative value.
+     */
+    static double awaitDrained(long startNanos, LongSupplier remaining) throws InterruptedException {
+        long deadline = startNanos + DRAIN_TIMEOUT.toNanos();
+        while (true) {
+            long left = remaining.getAsLong();
+            if (left == 0) {
+                return Stats.elapsedMs(startNanos);
+            }
+            if (System.nanoTime() > deadline) {
+                return -Stats.elapsedMs(startNanos);
+            }
+            Thread.sleep(PROGRESS_POLL_MS);
+        }
+    }
+
+    /** A progress query on a dedicated connection; a failing query is reported as work remaining. */
+    static LongSupplier countQuery(Connection c, String sql) {
+        return () -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                return rs.getLong(1);
+            } catch (SQLException e) {
+                System.err.println("bench: progress query failed: " + e.getMessage());
+                return Long.MAX_VALUE;
+            }
+        };
+    }
+
+    static List<Long> longs(Connection c, String sql) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
+    }
+
+    static void progress(String what) {
+        System.err.println("bench: " + what + " ...");
+    }
+}
