@@ -83,18 +83,18 @@ final class DbSchedulerScenario implements PeerScenario {
             Scheduler scheduler = b.build();
             long t2 = System.nanoTime();
             scheduler.start();
-            double drainMs;
+            PeerRun.Drain drain;
             try {
-                drainMs = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor, "SELECT COUNT(*) FROM scheduled_tasks"));
+                drain = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor, "SELECT COUNT(*) FROM scheduled_tasks"), monitor, jobs);
             } finally {
                 scheduler.stop();
             }
             long left = PeerTarget.count(monitor, "SELECT COUNT(*) FROM scheduled_tasks");
             List<Long> waits = rec.waits();
-            String error = drainMs < 0 ? "timed out after " + Stats.secs(-drainMs) + " with " + left + " executions left" : null;
+            String error = !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) + " with " + left + " executions left" : null;
             return new PeerRun.Result(system(), version(), target.kind(), jobs, (int) (jobs - left), enqueueMs,
-                    Math.abs(drainMs), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                    Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", "", error);
+                    drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
+                    Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", drain.cpu(), drain.pg(), "", error);
         }
     }
 

@@ -14,6 +14,7 @@ import org.jobrunr.jobs.lambdas.JobRequestHandler;
 import org.jobrunr.scheduling.JobRequestScheduler;
 import org.jobrunr.server.BackgroundJobServer;
 import org.jobrunr.storage.StorageProvider;
+import org.jobrunr.storage.StorageProviderUtils.DatabaseOptions;
 import org.jobrunr.storage.sql.common.SqlStorageProviderFactory;
 import org.jobrunr.utils.mapper.jackson.JacksonJsonMapper;
 
@@ -33,6 +34,28 @@ public final class JobRunrScenario implements PeerScenario {
      * fetch and the pick-up of work enqueued while the server is idle.
      */
     static final Duration POLL = Duration.ofSeconds(5);
+
+    private final int pool;
+    private final boolean sqliteOnly;
+
+    /**
+     * {@code pool}: connections in its HikariCP pool; {@code sqliteOnly}: an extra variant run on
+     * SQLite only (with one connection JobRunr's transactions cannot collide on SQLite's lock).
+     */
+    JobRunrScenario(int pool, boolean sqliteOnly) {
+        this.pool = pool;
+        this.sqliteOnly = sqliteOnly;
+    }
+
+    @Override
+    public boolean supports(PeerTarget.Kind store) {
+        return !sqliteOnly || store == PeerTarget.Kind.SQLITE;
+    }
+
+    @Override
+    public String unsupportedReason(PeerTarget.Kind store) {
+        return null;   // not a limitation of JobRunr: this variant is simply not run there
+    }
 
     /** JobRunr instantiates the handler itself, so it finds the run's recorder here. */
     private static volatile PeerRun.Recorder current;
@@ -64,7 +87,7 @@ public final class JobRunrScenario implements PeerScenario {
 
     @Override
     public String system() {
-        return "JobRunr";
+        return sqliteOnly ? "JobRunr, pool of " + pool + " (extra)" : "JobRunr";
     }
 
     @Override
@@ -76,7 +99,7 @@ public final class JobRunrScenario implements PeerScenario {
     @Override
     public String configuration(PeerTarget.Kind store) {
         return "`andWorkerCount(n)`; `andPollInterval` " + POLL.toSeconds() + " s (the minimum JobRunr accepts; default 15 s); "
-                + "Jackson JSON mapper; HikariCP pool of 8; tables created by JobRunr; everything else default";
+                + "Jackson JSON mapper; HikariCP pool of " + pool + "; tables created by JobRunr; everything else default";
     }
 
     @Override
@@ -84,8 +107,16 @@ public final class JobRunrScenario implements PeerScenario {
         PeerRun.Recorder rec = new PeerRun.Recorder(jobs);
         current = rec;
         try (Connection monitor = target.connect()) {
-            HikariDataSource ds = target.pool("jobrunr", 8);
-            StorageProvider storage = SqlStorageProviderFactory.using(ds);
+            if (pool < 2) {
+                // JobRunr's DatabaseCreator holds two connections at once: create the tables through
+                // a pool of two first, then run on the single connection without re-creating them
+                try (HikariDataSource creator = target.pool("jobrunr-create", 2)) {
+                    SqlStorageProviderFactory.using(creator);
+                }
+            }
+            HikariDataSource ds = target.pool("jobrunr", pool);
+            StorageProvider storage = pool < 2 ? SqlStorageProviderFactory.using(ds, null, DatabaseOptions.SKIP_CREATE)
+                    : SqlStorageProviderFactory.using(ds);
             JobRunrConfigurationResult jr = JobRunr.configure()
                     .useJsonMapper(new JacksonJsonMapper())
                     .useStorageProvider(storage)
@@ -109,21 +140,21 @@ public final class JobRunrScenario implements PeerScenario {
                 BackgroundJobServer server = jr.getBackgroundJobServer();
                 long t2 = System.nanoTime();
                 server.start();
-                double drainMs;
+                PeerRun.Drain drain;
                 try {
-                    drainMs = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor,
-                            "SELECT COUNT(*) FROM jobrunr_jobs WHERE state IN ('ENQUEUED', 'PROCESSING')"));
+                    drain = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor,
+                            "SELECT COUNT(*) FROM jobrunr_jobs WHERE state IN ('ENQUEUED', 'PROCESSING')"), monitor, jobs);
                 } finally {
                     server.stop();
                 }
                 long succeeded = PeerTarget.count(monitor, "SELECT COUNT(*) FROM jobrunr_jobs WHERE state = 'SUCCEEDED'");
                 long other = PeerTarget.count(monitor, "SELECT COUNT(*) FROM jobrunr_jobs WHERE state <> 'SUCCEEDED'");
                 List<Long> waits = rec.waits();
-                String error = drainMs < 0 ? "timed out after " + Stats.secs(-drainMs) + " with " + succeeded + " succeeded"
+                String error = !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) + " with " + succeeded + " succeeded"
                         : other > 0 ? other + " jobs not SUCCEEDED" : null;
                 return new PeerRun.Result(system(), version(), target.kind(), jobs, (int) succeeded, enqueueMs,
-                        Math.abs(drainMs), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                        Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", "", error);
+                        drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
+                        Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", drain.cpu(), drain.pg(), "", error);
             } finally {
                 JobRunr.destroy();
                 current = null;

@@ -22,7 +22,7 @@ final class PeerBench {
     static final int POOL = 8;
 
     record Options(int jobs, int warmup, int batch, int threads, String pgUrl, List<PeerTarget.Kind> stores,
-                   List<String> systems) {}
+                   List<String> systems, int timeoutSeconds) {}
 
     static String defaultPgUrl() {
         for (String env : List.of("WARDEN_BENCH_PG_URL", "WARDEN_TEST_PG_URL")) {
@@ -35,14 +35,16 @@ final class PeerBench {
     }
 
     static void run(Report rep, Path tmp, Options o) throws Exception {
-        CpuMonitor cpu = CpuMonitor.start();
+        CpuMonitor cpu = CpuMonitor.start("postgres");
+        PeerRun.drainTimeout = java.time.Duration.ofSeconds(o.timeoutSeconds());
         PeerTarget.PgServer pg = new PeerTarget.PgServer(o.pgUrl());
         boolean pgUp = pg.reachable();
         Map<String, PeerScenario> all = new LinkedHashMap<>();
         all.put("floor", new RawJdbcFloor());
         all.put("warden", new WardenPeerScenario(tmp));
         all.put("db-scheduler", new DbSchedulerScenario());
-        all.put("jobrunr", new JobRunrScenario());
+        all.put("jobrunr", new JobRunrScenario(POOL, false));
+        all.put("jobrunr-pool1", new JobRunrScenario(1, true));
         List<PeerScenario> scenarios = o.systems().stream().map(s -> {
             PeerScenario sc = all.get(s);
             if (sc == null) {
@@ -61,6 +63,9 @@ final class PeerBench {
                     continue;
                 }
                 if (!sc.supports(store)) {
+                    if (sc.unsupportedReason(store) == null) {
+                        continue;
+                    }
                     results.add(PeerRun.Result.failed(sc.system(), sc.version(), store, o.jobs(),
                             "not supported: " + sc.unsupportedReason(store)));
                     continue;
@@ -74,6 +79,9 @@ final class PeerBench {
                     }
                 }
                 PeerRun.progress("peers: " + label + ": " + o.jobs() + " jobs, " + o.threads() + " threads");
+                if (!CpuMonitor.awaitQuiet("postgres", 0.10, 2000, 120_000)) {
+                    System.err.println("bench: the machine stayed busy for 2 minutes; measuring anyway");
+                }
                 PeerRun.Result r = once(sc, pg, tmp, store, o.jobs(), o);
                 System.err.printf(Locale.ROOT, "bench:   %s: %s jobs/s, p50 %d ms, p99 %d ms%s%n", label,
                         Stats.rate(r.jobsPerSecond()), r.p50(), r.p99(), r.error() == null ? "" : " (" + r.error() + ")");
@@ -111,19 +119,20 @@ final class PeerBench {
                 + "fresh file per run, WAL, synchronous=NORMAL, busy timeout 60 s for every system. Every system had an "
                 + "unreported warm-up run of " + Stats.num(o.warmup()) + " jobs first. Run took " + Stats.secs(tookMs) + ".");
         rep.table("store", "system", "version", "enqueue", "**drain: jobs/s**", "drain time", "enqueue→start p50", "p99",
-                "max", "jobs run (twice)", "notes");
+                "max", "jobs run (twice)", "CPU: bench JVM / PostgreSQL / other", "notes");
         for (PeerRun.Result r : results) {
             if (r.error() != null && r.completed() == 0) {
-                rep.row(r.store().label, r.system(), r.version(), "-", "**" + r.error() + "**", "-", "-", "-", "-", "-", "");
+                rep.row(r.store().label, r.system(), r.version(), "-", "**" + r.error() + "**", "-", "-", "-", "-", "-", "-", "");
                 continue;
             }
             String notes = (r.error() == null ? "" : "**" + r.error() + "**; ") + r.notes()
                     + (r.notes().isEmpty() ? "" : "; ") + "start = " + r.latencyPoint();
             rep.row(r.store().label, r.system(), r.version(), Stats.rate(r.enqueuePerSecond()),
                     "**" + Stats.rate(r.jobsPerSecond()) + "**", Stats.secs(r.drainMs()), r.p50() + " ms",
-                    r.p99() + " ms", r.max() + " ms", Stats.num(r.executions()) + " (" + r.duplicates() + ")", notes);
+                    r.p99() + " ms", r.max() + " ms", Stats.num(r.executions()) + " (" + r.duplicates() + ")", r.cpu(), notes);
         }
         rep.line("");
+        pgTable(rep, results);
         ratios(rep, o, results);
         rep.line("Configuration beyond the shared settings (" + o.threads() + " worker threads, pool of " + POOL
                 + ", batches of " + o.batch() + "):");
@@ -133,6 +142,31 @@ final class PeerBench {
                     sc.supports(PeerTarget.Kind.SQLITE) ? sc.configuration(PeerTarget.Kind.SQLITE) : "-");
         }
         rep.line("");
+    }
+
+    private static void pgTable(Report rep, List<PeerRun.Result> results) {
+        if (results.stream().noneMatch(r -> r.pg() != null)) {
+            return;
+        }
+        rep.line("Where the PostgreSQL connections spent each drain (`pg_stat_activity` of the run's database, sampled at "
+                + "every progress poll; average number of the system's backends in each state; idle backends not "
+                + "counted) and the WAL written per job (`pg_current_wal_lsn()` before and after the drain):");
+        rep.table("system", "WAL per job", "running a statement", "waiting for a row/transaction lock",
+                "waiting for WAL write/flush", "idle in transaction (client between statements)", "other waits", "samples");
+        for (PeerRun.Result r : results) {
+            if (r.pg() == null) {
+                continue;
+            }
+            Map<String, Double> b = r.pg().backends();
+            rep.row(r.system(), String.format(Locale.ROOT, "%,.0f B", r.pg().walBytesPerJob()), avg(b, PgProbe.RUNNING),
+                    avg(b, PgProbe.LOCK), avg(b, PgProbe.WAL), avg(b, PgProbe.IDLE_IN_TX), avg(b, PgProbe.OTHER),
+                    String.valueOf(r.pg().samples()));
+        }
+        rep.line("");
+    }
+
+    private static String avg(Map<String, Double> b, String k) {
+        return String.format(Locale.ROOT, "%.2f", b.getOrDefault(k, 0.0));
     }
 
     private static void ratios(Report rep, Options o, List<PeerRun.Result> results) {

@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
 final class PeerRun {
     private PeerRun() {}
 
-    /** How long a drain may take before it is reported as unfinished. */
-    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(10);
+    /** How long a drain may take before it is reported as unfinished ({@code --peer-timeout}). */
+    static volatile Duration drainTimeout = Duration.ofMinutes(3);
 
     /** How often the progress query runs (on a connection of its own, outside the system's pool). */
     static final long PROGRESS_POLL_MS = 50;
@@ -27,7 +27,7 @@ final class PeerRun {
      */
     record Result(String system, String version, PeerTarget.Kind store, int jobs, int completed, double enqueueMs,
                   double drainMs, long p50, long p99, long max, int executions, int duplicates, String latencyPoint,
-                  String notes, String error) {
+                  String cpu, PgProbe.Summary pg, String notes, String error) {
         boolean ok() {
             return error == null && completed == jobs;
         }
@@ -41,7 +41,7 @@ final class PeerRun {
         }
 
         static Result failed(String system, String version, PeerTarget.Kind store, int jobs, String error) {
-            return new Result(system, version, store, jobs, 0, Double.NaN, Double.NaN, -1, -1, -1, 0, 0, "", "", error);
+            return new Result(system, version, store, jobs, 0, Double.NaN, Double.NaN, -1, -1, -1, 0, 0, "", "", null, "", error);
         }
     }
 
@@ -97,18 +97,29 @@ final class PeerRun {
     }
 
     /**
-     * Waits until {@code remaining} reports 0 (polled every {@link #PROGRESS_POLL_MS}) and returns
-     * the elapsed time since {@code startNanos}; or, at the timeout, a negative value.
+     * A drain's wall time since the workers were started ({@code ms}; {@code finished} false at the
+     * timeout) and the CPU shares meanwhile: this JVM / the PostgreSQL server / everything else.
      */
-    static double awaitDrained(long startNanos, LongSupplier remaining) throws InterruptedException {
-        long deadline = startNanos + DRAIN_TIMEOUT.toNanos();
+    record Drain(double ms, boolean finished, String cpu, PgProbe.Summary pg) {}
+
+    /**
+     * Waits until {@code remaining} reports 0, polled every {@link #PROGRESS_POLL_MS}. On
+     * PostgreSQL, {@code monitor} also samples what the system's backends are doing at each poll
+     * and how much WAL the drain wrote ({@link PgProbe}); on SQLite it is unused.
+     */
+    static Drain awaitDrained(long startNanos, LongSupplier remaining, Connection monitor, int jobs)
+            throws InterruptedException {
+        CpuMonitor cpu = CpuMonitor.start("postgres");
+        PgProbe probe = PgProbe.start(monitor);
+        long deadline = startNanos + drainTimeout.toNanos();
         while (true) {
             long left = remaining.getAsLong();
-            if (left == 0) {
-                return Stats.elapsedMs(startNanos);
+            if (left == 0 || System.nanoTime() > deadline) {
+                double ms = Stats.elapsedMs(startNanos);
+                return new Drain(ms, left == 0, cpu.shares(), probe == null ? null : probe.finish(jobs));
             }
-            if (System.nanoTime() > deadline) {
-                return -Stats.elapsedMs(startNanos);
+            if (probe != null) {
+                probe.sample();
             }
             Thread.sleep(PROGRESS_POLL_MS);
         }

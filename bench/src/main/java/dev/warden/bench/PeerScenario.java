@@ -13,7 +13,10 @@ interface PeerScenario {
     /** How the system was configured beyond the shared settings, for the report. */
     String configuration(PeerTarget.Kind store);
 
-    /** Whether this system can run on that store at all; if not, {@link #unsupportedReason}. */
+    /**
+     * Whether this system runs on that store; if not, {@link #unsupportedReason} says why (the
+     * report shows it), or is null for a variant that is simply not run there (no row).
+     */
     default boolean supports(PeerTarget.Kind store) {
         return true;
     }

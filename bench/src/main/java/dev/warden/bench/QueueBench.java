@@ -48,7 +48,10 @@ import java.util.Set;
  *   --peer-warmup N       unreported warm-up jobs per system and store before it [2000]
  *   --peer-threads N      worker threads of every system in the side-by-side [8]
  *   --peer-stores LIST    postgresql,sqlite [both]
- *   --peer-systems LIST   floor,warden,db-scheduler,jobrunr [all]
+ *   --peer-systems LIST   floor,warden,db-scheduler,jobrunr,jobrunr-pool1 (JobRunr on SQLite with a
+ *                         pool of one connection, an extra row) [all]
+ *   --peer-timeout S      a drain still running after S seconds is stopped and reported as
+ *                         unfinished, with the rate it reached [180]
  *   --pg URL              PostgreSQL server for section peers, Warden's URL form; each run creates and
  *                         drops a database there [$WARDEN_BENCH_PG_URL, $WARDEN_TEST_PG_URL, or
  *                         postgresql://127.0.0.1:5432/postgres?user=warden&amp;password=warden]
@@ -116,8 +119,8 @@ public final class QueueBench {
                         o.getOrDefault("pg", PeerBench.defaultPgUrl()),
                         Arrays.stream(o.getOrDefault("peer-stores", "postgresql,sqlite").split(","))
                                 .map(s -> PeerTarget.Kind.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(),
-                        Arrays.stream(o.getOrDefault("peer-systems", "floor,warden,db-scheduler,jobrunr").split(","))
-                                .map(String::strip).toList()));
+                        Arrays.stream(o.getOrDefault("peer-systems", "floor,warden,db-scheduler,jobrunr,jobrunr-pool1").split(","))
+                                .map(String::strip).toList(), intOpt(o, "peer-timeout", 180)));
             }
         } finally {
             if (!keep) {

@@ -95,18 +95,18 @@ final class RawJdbcFloor implements PeerScenario {
                 Loop loop = new Loop(db, pg, threads, Math.min(threads, 64), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
-                double drainMs;
+                PeerRun.Drain drain;
                 try {
-                    drainMs = PeerRun.awaitDrained(t2, () -> jobs - loop.completed.get());
+                    drain = PeerRun.awaitDrained(t2, () -> jobs - loop.completed.get(), monitor, jobs);
                 } finally {
                     loop.stop();
                 }
                 List<Long> waits = PeerRun.longs(monitor, "SELECT started_at - created_at FROM floor_jobs WHERE state = 2");
                 String error = loop.failure != null ? loop.failure
-                        : drainMs < 0 ? "timed out after " + Stats.secs(-drainMs) : null;
+                        : !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) : null;
                 return new PeerRun.Result(system(), version(), target.kind(), jobs, loop.completed.get(), enqueueMs,
-                        Math.abs(drainMs), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                        Stats.percentile(waits, 100), loop.executions.get(), 0, "claim (`started_at`)", "", error);
+                        drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
+                        Stats.percentile(waits, 100), loop.executions.get(), 0, "claim (`started_at`)", drain.cpu(), drain.pg(), "", error);
             }
         }
     }

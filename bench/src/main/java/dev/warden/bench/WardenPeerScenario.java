@@ -72,10 +72,10 @@ final class WardenPeerScenario implements PeerScenario {
             WorkerPool pool = app.newWorkerPool(threads);
             long t2 = System.nanoTime();
             pool.start();
-            double drainMs;
+            PeerRun.Drain drain;
             try {
-                drainMs = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor,
-                        "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')"));
+                drain = PeerRun.awaitDrained(t2, PeerRun.countQuery(monitor,
+                        "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')"), monitor, jobs);
             } finally {
                 pool.shutdown(Duration.ZERO);
             }
@@ -92,10 +92,10 @@ final class WardenPeerScenario implements PeerScenario {
             String notes = "ledger: " + Stats.num(lv.entries()) + " entries, verify "
                     + (lv.ok() ? "OK" : "**BAD** " + lv.firstBad().map(Object::toString).orElse(""))
                     + (retried > 0 ? "; **" + retried + " jobs ran more than once** (lease lost)" : "");
-            String error = drainMs < 0 ? "timed out after " + Stats.secs(-drainMs) + ": " + counts : null;
-            return new PeerRun.Result(system(), version(), target.kind(), jobs, succeeded, enqueueMs, Math.abs(drainMs),
+            String error = !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) + ": " + counts : null;
+            return new PeerRun.Result(system(), version(), target.kind(), jobs, succeeded, enqueueMs, drain.ms(),
                     Stats.percentile(waits, 50), Stats.percentile(waits, 99), Stats.percentile(waits, 100),
-                    rows.size() + retried, retried, "claim (`started_at`)", notes, error);
+                    rows.size() + retried, retried, "claim (`started_at`)", drain.cpu(), drain.pg(), notes, error);
         } finally {
             Files2.deleteTree(dir);
         }
