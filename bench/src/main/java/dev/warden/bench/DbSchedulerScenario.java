@@ -94,7 +94,8 @@ final class DbSchedulerScenario implements PeerScenario {
             String error = !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) + " with " + left + " executions left" : null;
             return new PeerRun.Result(system(), version(), target.kind(), jobs, (int) (jobs - left), enqueueMs,
                     drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                    Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", drain.cpu(), drain.pg(), "", error);
+                    Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", drain.cpu(),
+                    drain.pg(), drain.checksNote(), error);
         }
     }
 

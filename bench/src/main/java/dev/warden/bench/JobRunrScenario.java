@@ -16,6 +16,7 @@ import org.jobrunr.server.BackgroundJobServer;
 import org.jobrunr.storage.StorageProvider;
 import org.jobrunr.storage.StorageProviderUtils.DatabaseOptions;
 import org.jobrunr.storage.sql.common.SqlStorageProviderFactory;
+import org.jobrunr.storage.sql.sqlite.SqLiteStorageProvider;
 import org.jobrunr.utils.mapper.jackson.JacksonJsonMapper;
 
 /**
@@ -115,7 +116,9 @@ public final class JobRunrScenario implements PeerScenario {
                 }
             }
             HikariDataSource ds = target.pool("jobrunr", pool);
-            StorageProvider storage = pool < 2 ? SqlStorageProviderFactory.using(ds, null, DatabaseOptions.SKIP_CREATE)
+            // with one connection: the SQLite provider itself (the factory holds a connection while it
+            // builds the provider) and no table validation (which wants a second connection)
+            StorageProvider storage = pool < 2 ? new SqLiteStorageProvider(ds, DatabaseOptions.NO_VALIDATE)
                     : SqlStorageProviderFactory.using(ds);
             JobRunrConfigurationResult jr = JobRunr.configure()
                     .useJsonMapper(new JacksonJsonMapper())
@@ -154,7 +157,8 @@ public final class JobRunrScenario implements PeerScenario {
                         : other > 0 ? other + " jobs not SUCCEEDED" : null;
                 return new PeerRun.Result(system(), version(), target.kind(), jobs, (int) succeeded, enqueueMs,
                         drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                        Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered", drain.cpu(), drain.pg(), "", error);
+                        Stats.percentile(waits, 100), rec.executions(), rec.duplicates(), "handler entered",
+                        drain.cpu(), drain.pg(), drain.checksNote(), error);
             } finally {
                 JobRunr.destroy();
                 current = null;

@@ -111,8 +111,9 @@ final class PeerBench {
         rep.heading("6. Side by side: Warden, db-scheduler, JobRunr and the raw JDBC floor (noop jobs, enqueue then drain)");
         rep.line("Each system enqueues " + Stats.num(o.jobs()) + " noop jobs in batches of " + o.batch()
                 + " (timed on its own), then starts " + o.threads() + " worker threads and is timed until its own tables "
-                + "show every job done (a progress query every " + PeerRun.PROGRESS_POLL_MS + " ms on a connection outside "
-                + "its pool; the floor counts its own commits). **jobs/s = jobs ÷ drain time.** Enqueue→start: from the "
+                + "show every job done (a progress query on a connection outside its pool, due after a twentieth of the "
+                + "estimated time left, every " + PeerRun.PROGRESS_POLL_MS + " ms near the end; its count and mean time are "
+                + "in the notes; the floor counts its own commits). **jobs/s = jobs ÷ drain time.** Enqueue→start: from the "
                 + "enqueue call of the job's batch to the job's start, for every job (a drain's latency is mostly the "
                 + "backlog ahead of the job). Pools: " + POOL + " connections for every pooled system. PostgreSQL: one "
                 + "server for all (" + (pgUp ? pg.settings() : "unreachable") + "), a fresh database per run. SQLite: a "
@@ -149,10 +150,11 @@ final class PeerBench {
             return;
         }
         rep.line("Where the PostgreSQL connections spent each drain (`pg_stat_activity` of the run's database, sampled at "
-                + "every progress poll; average number of the system's backends in each state; idle backends not "
+                + "every 50 ms; average number of the system's backends in each state; idle backends not "
                 + "counted) and the WAL written per job (`pg_current_wal_lsn()` before and after the drain):");
         rep.table("system", "WAL per job", "running a statement", "waiting for a row/transaction lock",
-                "waiting for WAL write/flush", "idle in transaction (client between statements)", "other waits", "samples");
+                "waiting for WAL write/flush", "idle in transaction (client between statements)", "other waits",
+                "busy backends of other databases (disturbance)", "samples");
         for (PeerRun.Result r : results) {
             if (r.pg() == null) {
                 continue;
@@ -160,7 +162,7 @@ final class PeerBench {
             Map<String, Double> b = r.pg().backends();
             rep.row(r.system(), String.format(Locale.ROOT, "%,.0f B", r.pg().walBytesPerJob()), avg(b, PgProbe.RUNNING),
                     avg(b, PgProbe.LOCK), avg(b, PgProbe.WAL), avg(b, PgProbe.IDLE_IN_TX), avg(b, PgProbe.OTHER),
-                    String.valueOf(r.pg().samples()));
+                    avg(b, PgProbe.OTHER_DB), String.valueOf(r.pg().samples()));
         }
         rep.line("");
     }

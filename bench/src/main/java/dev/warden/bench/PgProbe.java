@@ -15,7 +15,8 @@ import java.util.Map;
  * writes would count too). The sample says, per poll, how many of the system's connections were
  * running a statement, waiting for a lock held by another transaction, waiting for a WAL
  * write/flush (commit), or sitting "idle in transaction" (the client is between statements of an
- * open transaction: round trips and client-side work while the transaction holds its locks).
+ * open transaction: round trips and client-side work while the transaction holds its locks). Busy
+ * backends of other databases are counted apart: they are someone else's load on the server.
  */
 final class PgProbe {
     /** Average number of the system's backends in each state over the drain, and WAL bytes per job. */
@@ -37,6 +38,8 @@ final class PgProbe {
     static final String WAL = "WAL write/flush";
     static final String IDLE_IN_TX = "idle in tx";
     static final String OTHER = "other wait";
+    /** Busy backends of other databases on the same server: someone else's load, a disturbance. */
+    static final String OTHER_DB = "other databases";
 
     private final Connection c;
     private final double lsn0;
@@ -46,7 +49,7 @@ final class PgProbe {
     private PgProbe(Connection c, double lsn0) {
         this.c = c;
         this.lsn0 = lsn0;
-        for (String k : new String[] {RUNNING, LOCK, WAL, IDLE_IN_TX, OTHER}) {
+        for (String k : new String[] {RUNNING, LOCK, WAL, IDLE_IN_TX, OTHER, OTHER_DB}) {
             counts.put(k, 0L);
         }
     }
@@ -72,8 +75,8 @@ final class PgProbe {
 
     void sample() {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
-                        + "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
+                "SELECT state, wait_event_type, wait_event, datname = current_database() FROM pg_stat_activity "
+                        + "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
             while (rs.next()) {
                 String state = rs.getString(1);
                 String type = rs.getString(2);
@@ -81,6 +84,8 @@ final class PgProbe {
                 String k;
                 if ("idle".equals(state) || state == null) {
                     continue;
+                } else if (!rs.getBoolean(4)) {
+                    k = OTHER_DB;
                 } else if (state.startsWith("idle in transaction")) {
                     k = IDLE_IN_TX;
                 } else if (type == null) {

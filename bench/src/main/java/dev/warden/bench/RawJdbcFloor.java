@@ -106,7 +106,8 @@ final class RawJdbcFloor implements PeerScenario {
                         : !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) : null;
                 return new PeerRun.Result(system(), version(), target.kind(), jobs, loop.completed.get(), enqueueMs,
                         drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
-                        Stats.percentile(waits, 100), loop.executions.get(), 0, "claim (`started_at`)", drain.cpu(), drain.pg(), "", error);
+                        Stats.percentile(waits, 100), loop.executions.get(), 0, "claim (`started_at`)",
+                        drain.cpu(), drain.pg(), "", error);
             }
         }
     }

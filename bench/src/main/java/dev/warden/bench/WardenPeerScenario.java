@@ -95,7 +95,8 @@ final class WardenPeerScenario implements PeerScenario {
             String error = !drain.finished() ? "timed out after " + Stats.secs(drain.ms()) + ": " + counts : null;
             return new PeerRun.Result(system(), version(), target.kind(), jobs, succeeded, enqueueMs, drain.ms(),
                     Stats.percentile(waits, 50), Stats.percentile(waits, 99), Stats.percentile(waits, 100),
-                    rows.size() + retried, retried, "claim (`started_at`)", drain.cpu(), drain.pg(), notes, error);
+                    rows.size() + retried, retried, "claim (`started_at`)", drain.cpu(), drain.pg(),
+                    notes + "; " + drain.checksNote(), error);
         } finally {
             Files2.deleteTree(dir);
         }
