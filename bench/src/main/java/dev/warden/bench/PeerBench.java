@@ -165,6 +165,14 @@ final class PeerBench {
                     avg(b, PgProbe.OTHER_DB), String.valueOf(r.pg().samples()));
         }
         rep.line("");
+        rep.line("Statements the system's backends were found executing (share of the samples with a statement active):");
+        rep.table("system", "top statements");
+        for (PeerRun.Result r : results) {
+            if (r.pg() != null) {
+                rep.row(r.system(), r.pg().topStatements(4));
+            }
+        }
+        rep.line("");
     }
 
     private static String avg(Map<String, Double> b, String k) {

@@ -20,7 +20,17 @@ import java.util.Map;
  */
 final class PgProbe {
     /** Average number of the system's backends in each state over the drain, and WAL bytes per job. */
-    record Summary(Map<String, Double> backends, double walBytesPerJob, int samples) {
+    record Summary(Map<String, Double> backends, double walBytesPerJob, int samples, Map<String, Long> statements) {
+        /** The statements most often found executing (state {@code active}), with their share of those samples. */
+        String topStatements(int n) {
+            long total = statements.values().stream().mapToLong(Long::longValue).sum();
+            StringBuilder sb = new StringBuilder();
+            statements.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(n)
+                    .forEach(e -> sb.append(sb.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%.0f%% `%s`",
+                            100.0 * e.getValue() / total, e.getKey())));
+            return sb.toString();
+        }
+
         String cell() {
             StringBuilder sb = new StringBuilder();
             backends.forEach((k, v) -> {
@@ -44,6 +54,7 @@ final class PgProbe {
     private final Connection c;
     private final double lsn0;
     private final Map<String, Long> counts = new LinkedHashMap<>();
+    private final Map<String, Long> statements = new java.util.HashMap<>();
     private int samples;
 
     private PgProbe(Connection c, double lsn0) {
@@ -75,7 +86,8 @@ final class PgProbe {
 
     void sample() {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT state, wait_event_type, wait_event, datname = current_database() FROM pg_stat_activity "
+                "SELECT state, wait_event_type, wait_event, datname = current_database(), "
+                        + "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
                         + "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
             while (rs.next()) {
                 String state = rs.getString(1);
@@ -98,6 +110,9 @@ final class PgProbe {
                     k = OTHER;
                 }
                 counts.merge(k, 1L, Long::sum);
+                if (state.equals("active")) {
+                    statements.merge(rs.getString(5).strip(), 1L, Long::sum);
+                }
             }
             samples++;
         } catch (SQLException e) {
@@ -115,6 +130,6 @@ final class PgProbe {
         Map<String, Double> avg = new LinkedHashMap<>();
         int n = Math.max(1, samples);
         counts.forEach((k, v) -> avg.put(k, (double) v / n));
-        return new Summary(avg, wal, samples);
+        return new Summary(avg, wal, samples, Map.copyOf(statements));
     }
 }
