@@ -87,7 +87,7 @@ final class PgProbe {
     void sample() {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
                 "SELECT state, wait_event_type, wait_event, datname = current_database(), "
-                        + "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity "
+                        + "left(regexp_replace(query, '\\s+', ' ', 'g'), 300) FROM pg_stat_activity "
                         + "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
             while (rs.next()) {
                 String state = rs.getString(1);
@@ -111,13 +111,19 @@ final class PgProbe {
                 }
                 counts.merge(k, 1L, Long::sum);
                 if (state.equals("active")) {
-                    statements.merge(rs.getString(5).strip(), 1L, Long::sum);
+                    statements.merge(shorten(rs.getString(5)), 1L, Long::sum);
                 }
             }
             samples++;
         } catch (SQLException e) {
             // a missed sample
         }
+    }
+
+    /** A statement's text, short: the column list of a SELECT elided, at most 70 characters. */
+    static String shorten(String sql) {
+        String s = sql.strip().replaceFirst("(?i)^SELECT (?!COUNT).{30,}? FROM ", "SELECT … FROM ");
+        return s.length() > 70 ? s.substring(0, 70) + "…" : s;
     }
 
     Summary finish(int jobs) {
