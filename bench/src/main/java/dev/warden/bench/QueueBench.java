@@ -24,13 +24,16 @@ import java.util.Set;
  *   <li>peak RSS of {@code warden up} idle and during a burst of jobs posted over HTTP;</li>
  *   <li>CLI wall time of {@code ./warden jobs list} and {@code ./warden ledger verify}.</li>
  * </ol>
+ * and, with {@code --only peers} (not in the default set: it needs a PostgreSQL server and takes
+ * about 10 minutes), Warden side by side with db-scheduler, JobRunr and a raw JDBC floor on
+ * PostgreSQL and SQLite ({@link PeerBench}).
  * Prints a markdown report and, with {@code --out FILE}, writes it there. See docs/benchmarks.md.
  *
  * <pre>
  * options (defaults in brackets):
  *   --out FILE            also write the markdown report to FILE
  *   --root DIR            project root holding the ./warden launcher [auto: . or ..]
- *   --only LIST           comma list of: queue,startup,memory,cli,exec [all]
+ *   --only LIST           comma list of: queue,startup,memory,cli,exec,peers [queue,startup,memory,cli,exec]
  *   --exec-runs N         runs per exec layer [500]
  *   --jobs N              jobs per drain scenario [20000]
  *   --batch N             specs per enqueueAll call [500]
@@ -41,6 +44,17 @@ import java.util.Set;
  *   --cli-runs N          runs per CLI command [10]
  *   --burst N             jobs posted in the memory burst [5000]
  *   --idle-seconds N      idle time before the idle RSS reading [5]
+ *   --peer-jobs N         jobs per side-by-side drain (section peers) [50000]
+ *   --peer-warmup N       unreported warm-up jobs per system and store before it [2000]
+ *   --peer-threads N      worker threads of every system in the side-by-side [8]
+ *   --peer-stores LIST    postgresql,sqlite [both]
+ *   --peer-systems LIST   floor,warden,db-scheduler,jobrunr,jobrunr-pool1 (JobRunr on SQLite with a
+ *                         pool of one connection, an extra row) [all]
+ *   --peer-timeout S      a drain still running after S seconds is stopped and reported as
+ *                         unfinished, with the rate it reached [180]
+ *   --pg URL              PostgreSQL server for section peers, Warden's URL form; each run creates and
+ *                         drops a database there [$WARDEN_BENCH_PG_URL, $WARDEN_TEST_PG_URL, or
+ *                         postgresql://127.0.0.1:5432/postgres?user=warden&amp;password=warden]
  *   --tmp DIR             where temporary data directories go [java.io.tmpdir]
  *   --keep                keep the temporary data directories
  * </pre>
@@ -98,6 +112,15 @@ public final class QueueBench {
             }
             if (only.contains("exec")) {
                 ExecScenarios.run(rep, tmp, intOpt(o, "exec-runs", 500));
+            }
+            if (only.contains("peers")) {
+                PeerBench.run(rep, tmp, new PeerBench.Options(intOpt(o, "peer-jobs", 50_000),
+                        intOpt(o, "peer-warmup", 2000), batch, intOpt(o, "peer-threads", 8),
+                        o.getOrDefault("pg", PeerBench.defaultPgUrl()),
+                        Arrays.stream(o.getOrDefault("peer-stores", "postgresql,sqlite").split(","))
+                                .map(s -> PeerTarget.Kind.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(),
+                        Arrays.stream(o.getOrDefault("peer-systems", "floor,warden,db-scheduler,jobrunr,jobrunr-pool1").split(","))
+                                .map(String::strip).toList(), intOpt(o, "peer-timeout", 180)));
             }
         } finally {
             if (!keep) {
