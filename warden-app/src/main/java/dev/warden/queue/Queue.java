@@ -78,9 +78,18 @@ public final class Queue {
         return enqueueAll(List.of(spec), actor).get(0);
     }
 
+    /** Rows enqueued since the planner's statistics were last refreshed (see {@link Store#refreshJobStatistics}). */
+    private final java.util.concurrent.atomic.AtomicLong enqueuedSinceStatistics = new java.util.concurrent.atomic.AtomicLong();
+    static final long STATISTICS_EVERY = 5_000;
+
     /** Enqueues all specs in one transaction; a spec whose idempotency key exists returns the first job. */
     public List<Enqueued> enqueueAll(List<JobSpec> specs, String actor) {
-        return store.write(tx -> enqueueIn(tx, specs, actor));
+        List<Enqueued> out = store.write(tx -> enqueueIn(tx, specs, actor));
+        if (enqueuedSinceStatistics.addAndGet(specs.size()) >= STATISTICS_EVERY) {
+            enqueuedSinceStatistics.set(0);
+            store.refreshJobStatistics(); // after a bulk load, before the claims that would plan without statistics
+        }
+        return out;
     }
 
     /** Enqueues within the caller's transaction (a scheduler fire commits the job with its own bookkeeping). */

@@ -22,6 +22,14 @@ public interface Store extends AutoCloseable {
      * Whether several nodes share this store, so evidence that lives on one node's disk (the
      * artifacts) must also be kept in the store for the others to serve.
      */
+    /**
+     * Refreshes the planner's statistics of the jobs table after many rows arrived, where the
+     * engine plans by them (PostgreSQL: without them the claim query scans and sorts every queued
+     * row instead of reading the claim index). A no-op elsewhere.
+     */
+    default void refreshJobStatistics() {
+    }
+
     default boolean shared() {
         return false;
     }

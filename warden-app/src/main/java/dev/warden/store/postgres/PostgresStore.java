@@ -128,6 +128,16 @@ public final class PostgresStore implements Store {
     }
 
     @Override
+    public void refreshJobStatistics() {
+        try (Connection c = pool.getConnection(); java.sql.Statement s = c.createStatement()) {
+            c.setAutoCommit(true);
+            s.execute("ANALYZE jobs");
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    @Override
     public boolean shared() {
         return true;
     }
