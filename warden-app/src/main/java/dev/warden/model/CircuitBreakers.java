@@ -31,18 +31,24 @@ public final class CircuitBreakers {
         this.clock = clock;
     }
 
-    /** Whether a call to {@code provider} may go ahead now; while half open, only one probe at a time. */
-    public boolean tryAcquire(String provider) {
+    /** What {@link #tryAcquire} allows: nothing, a call, or the one probe of a half-open breaker. */
+    public enum Permit { DENIED, CALL, PROBE }
+
+    /**
+     * Whether a call to {@code provider} may go ahead now; while half open, only one probe at a
+     * time. A {@link Permit#PROBE} must end in {@link #record} or {@link #release}.
+     */
+    public Permit tryAcquire(String provider) {
         Entry e = entries.computeIfAbsent(provider, p -> new Entry());
         synchronized (e) {
             if (e.failures < settings.failures()) {
-                return true;
+                return Permit.CALL;
             }
             if (clock.millis() < e.openUntil || e.probing) {
-                return false;
+                return Permit.DENIED;
             }
             e.probing = true; // half open: this call is the probe
-            return true;
+            return Permit.PROBE;
         }
     }
 
@@ -75,7 +81,7 @@ public final class CircuitBreakers {
         return clock.millis() < e.openUntil ? State.OPEN : State.HALF_OPEN;
     }
 
-    /** Gives back a probe permit that was not used (the call never reached the provider). */
+    /** Gives back a probe permit whose outcome says nothing of the provider (never called, or the client left). */
     public void release(String provider) {
         Entry e = entries.computeIfAbsent(provider, p -> new Entry());
         synchronized (e) {

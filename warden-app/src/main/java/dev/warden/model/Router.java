@@ -204,6 +204,14 @@ public final class Router {
         private long estimatedNano;
         private long actualNano;
 
+        /** Whether this candidate's outcome was recorded in its provider's breaker. */
+        private boolean breakerRecorded;
+
+        private void breaker(String provider, ErrorClass failure) {
+            breakerRecorded = true;
+            Router.this.breaker(provider, failure);
+        }
+
         Call(Caller caller, String target, ObjectNode request, boolean stream) {
             this.caller = caller;
             this.target = target;
@@ -215,6 +223,12 @@ public final class Router {
             if (killSwitchOn.getAsBoolean()) {
                 throw fail("kill_switch", 503, "the kill switch is on: model calls are refused");
             }
+            for (String many : List.of("n", "best_of")) {
+                if (request.has(many) && !(request.get(many).canConvertToInt() && request.get(many).asInt() == 1)) {
+                    throw fail("invalid_request", 400, many + ": only 1 is supported (the cost of several completions per call "
+                            + "is not reserved)");
+                }
+            }
             List<ModelsConfig.ModelDef> candidates = candidates(target)
                     .orElseThrow(() -> fail("model_not_found", 404, "'" + target + "' is neither a configured route nor a model id"));
             if (!caller.mayUse().test(target)) {
@@ -225,12 +239,13 @@ public final class Router {
             for (ModelsConfig.ModelDef model : candidates) {
                 lastModel = model;
                 ModelsConfig.Provider provider = config.providers().get(model.provider());
-                if (!breakers.tryAcquire(provider.id())) {
+                CircuitBreakers.Permit permit = breakers.tryAcquire(provider.id());
+                breakerRecorded = false;
+                if (permit == CircuitBreakers.Permit.DENIED) {
                     attempts.add(new Attempt(provider.id(), model.id(), ErrorClass.CIRCUIT_OPEN.wire(), 0, 0,
                             "circuit open: provider cooling down"));
                     continue;
                 }
-                boolean called = false;
                 try {
                     Optional<String> key = keys.resolve(provider.key());
                     if (provider.key().isPresent() && key.isEmpty()) {
@@ -269,7 +284,6 @@ public final class Router {
                         throw fail("budget_exceeded:" + e.scope().budget(), 429, "the estimated cost " + Usd.format(estimate)
                                 + " USD would cross the " + e.scope().budget() + " cap of " + Usd.format(e.scope().capNano()) + " USD");
                     }
-                    called = true;
                     Attempted a = attempt(provider, model, key.orElse(null), body, in, out, reservation, sink);
                     if (a.result != null || a.streamedOk) {
                         return a.result;
@@ -278,8 +292,8 @@ public final class Router {
                         throw fail(a.code, a.httpStatus, a.message);
                     }
                 } finally {
-                    if (!called) {
-                        breakers.release(provider.id());
+                    if (permit == CircuitBreakers.Permit.PROBE && !breakerRecorded) {
+                        breakers.release(provider.id()); // never called, the client left, or an unexpected error
                     }
                 }
             }
@@ -306,6 +320,9 @@ public final class Router {
             long cap = r != null && r.maxOutputTokens().isPresent() ? r.maxOutputTokens().get() : ModelsConfig.DEFAULT_MAX_OUTPUT_TOKENS;
             long room = Math.max(1, model.contextWindow() - estimateInputTokens(request));
             long out = Math.max(1, Math.min(Math.min(asked > 0 ? asked : cap, cap), room));
+            // exactly one output cap goes upstream, the reserved one (a client sending both must not slip a larger one past)
+            body.remove("max_tokens");
+            body.remove("max_completion_tokens");
             body.put(request.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", out);
             if (r != null && r.temperature().isPresent()) {
                 double t = r.temperature().get();
@@ -338,7 +355,7 @@ public final class Router {
             Attempted a = new Attempted();
             UpstreamClient.Result res = client.chat(provider.baseUrl(), key, body);
             if (res instanceof UpstreamClient.Failed f) {
-                return failedAttempt(a, provider, model, f.failure(), t0, in, out, reservation, 0);
+                return failedAttempt(a, provider, model, f.failure(), t0, in, out, reservation, f.failure().status() / 100 == 2);
             }
             if (res instanceof UpstreamClient.Completed c) {
                 breaker(provider.id(), null);
@@ -363,7 +380,7 @@ public final class Router {
                         UpstreamClient.Failure f = new UpstreamClient.Failure(ErrorClass.TRANSIENT_NETWORK, 200,
                                 UpstreamClient.describe(e));
                         return began ? failedAfterOutput(a, provider, model, f, t0, in, out, reservation, usage, sink)
-                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, 0);
+                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, true);
                     }
                     if (data == null) {
                         break;
@@ -377,12 +394,12 @@ public final class Router {
                     if (chunk == null || !chunk.isObject()) {
                         UpstreamClient.Failure f = new UpstreamClient.Failure(ErrorClass.NON_TRANSIENT, 200, "malformed JSON in the stream");
                         return began ? failedAfterOutput(a, provider, model, f, t0, in, out, reservation, usage, sink)
-                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, 0);
+                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, true);
                     }
                     if (chunk.has("error")) {
                         UpstreamClient.Failure f = streamError(chunk.get("error"));
                         return began ? failedAfterOutput(a, provider, model, f, t0, in, out, reservation, usage, sink)
-                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, 0);
+                                : failedAttempt(a, provider, model, f, t0, in, out, reservation, true);
                     }
                     if (chunk.hasNonNull("usage") && chunk.get("usage").isObject()) {
                         usage = chunk.get("usage");
@@ -447,13 +464,17 @@ public final class Router {
             return new UpstreamClient.Failure(c, status, "error event in the stream: " + err.path("message").asText(""));
         }
 
+        /**
+         * An attempt that failed. {@code answered}: the upstream had already answered 2xx (the body
+         * or stream then broke or was unusable), so it did the work and may bill it: without usage,
+         * the reservation is charged. Nothing is charged when no response came.
+         */
         private Attempted failedAttempt(Attempted a, ModelsConfig.Provider provider, ModelsConfig.ModelDef model,
                                         UpstreamClient.Failure f, long t0, long in, long out, Spend.Reservation reservation,
-                                        long charged) {
+                                        boolean answered) {
             ErrorClass c = f.errorClass();
-            // a 200 response whose body is unusable was still processed (and billed) upstream: charge the reservation
-            long charge = f.status() == 200 && c == ErrorClass.NON_TRANSIENT ? reservation.nano() : charged;
-            long tokens = charge > 0 || (f.status() == 200 && c == ErrorClass.NON_TRANSIENT) ? in + out : 0;
+            long charge = answered ? reservation.nano() : 0;
+            long tokens = answered ? in + out : 0;
             caller.tokens().ifPresent(t -> t.settle(in + out, tokens));
             actualNano += charge;
             if (tokens > 0) {

@@ -81,9 +81,16 @@ final class Metrics {
         ctx.status(200).contentType(CONTENT_TYPE).result(render());
     }
 
+    /**
+     * A loopback client that also addressed a loopback host: a page using DNS rebinding (its own
+     * name pointed at 127.0.0.1) reaches the port from loopback too, but with its own name in
+     * {@code Host}, so it needs the token like any remote client.
+     */
     private static boolean fromLoopback(Context ctx) {
         try {
-            return InetAddress.getByName(ctx.req().getRemoteAddr()).isLoopbackAddress();
+            String host = String.valueOf(ctx.header("Host")).replaceAll(":\\d+$", "").replaceAll("^\\[|\\]$", "");
+            boolean loopbackHost = host.equalsIgnoreCase("localhost") || host.equals("::1") || host.matches("127(\\.\\d{1,3}){3}");
+            return loopbackHost && InetAddress.getByName(ctx.req().getRemoteAddr()).isLoopbackAddress();
         } catch (IOException | RuntimeException e) {
             return false;
         }

@@ -49,7 +49,8 @@ public final class WebServer implements AutoCloseable {
                 fileHolds(tokenFile, token) ? tokenFile : null, app.clock());
         this.locks = new dev.warden.web.security.ActionLocks(app.clock());
         this.onEnqueue = onEnqueue;
-        this.gateway = new dev.warden.web.gateway.GatewayRoutes(app, badTokens);
+        // the gateway's clients (agents) fail on their own counter: a misconfigured agent must not lock the operator out
+        this.gateway = new dev.warden.web.gateway.GatewayRoutes(app, new FailedAttempts(MAX_BAD_TOKENS_PER_MINUTE));
         this.console = new dev.warden.web.console.Console(app, sessions, badTokens);
     }
 
@@ -241,15 +242,15 @@ public final class WebServer implements AutoCloseable {
     /** Runs an operator action holding the target's action lock (409 while someone else holds it). */
     private void locked(Context ctx, String target, Runnable action) {
         String who = actor(ctx);
-        dev.warden.web.security.ActionLocks.Holder h = locks.tryLock(target, who);
-        if (h != null) {
-            throw new HaltException(409, "locked", target + " is being changed by " + h.actor() + " since "
-                    + java.time.Instant.ofEpochMilli(h.since()) + "; try again shortly");
+        dev.warden.web.security.ActionLocks.Attempt lock = locks.tryLock(target, who);
+        if (!lock.taken()) {
+            throw new HaltException(409, "locked", target + " is being changed by " + lock.heldBy().actor() + " since "
+                    + java.time.Instant.ofEpochMilli(lock.heldBy().since()) + "; try again shortly");
         }
         try {
             action.run();
         } finally {
-            locks.unlock(target);
+            locks.unlock(target, lock.mine());
         }
     }
 

@@ -301,6 +301,12 @@ final class GovernedJobContext implements JobContext {
     public byte[] readFile(Path file, int maxBytes) {
         checkpoint();
         Path real = requireInside(file, readRoots(), "fs.read", "paths.read");
+        if (!Files.exists(real, LinkOption.NOFOLLOW_LINKS)) {
+            throw JobFailure.permanent("not_found", "file " + file + " does not exist");
+        }
+        if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+            throw JobFailure.permanent("not_a_file", file + " is not a regular file"); // a FIFO would block the read forever
+        }
         try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
             return in.readNBytes(maxBytes);
         } catch (IOException e) {
@@ -450,6 +456,15 @@ final class GovernedJobContext implements JobContext {
         } catch (IllegalArgumentException bad) {
             event("tool.call", Json.object().put("name", name).put("outcome", "bad_input").put("error", bad.getMessage()));
             throw JobFailure.permanent("bad_input", "tool " + name + ": " + bad.getMessage());
+        } catch (JobFailure f) {
+            if (!f.code().equals("policy_denied") && !f.code().startsWith("budget_exceeded") && !(f instanceof JobFailure.Stop)) {
+                event("tool.call", Json.object().put("name", name).put("outcome", "error").put("error", f.code() + ": " + f.getMessage()));
+            }
+            throw f;
+        } catch (UncheckedIOException io) {
+            String why = io.getCause() == null ? String.valueOf(io.getMessage()) : io.getCause().toString();
+            event("tool.call", Json.object().put("name", name).put("outcome", "error").put("error", why));
+            throw JobFailure.permanent("tool_error", "tool " + name + " failed: " + why);
         }
         String text = ledger.redactor().scrub(Json.write(out));
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;

@@ -200,6 +200,27 @@ class RouterBudgetTest {
             assertThat(f.a.received()).hasSize(2);
             f.clock.advance(Duration.ofSeconds(31));
             assertThat(breakers.view("a").state()).isEqualTo(CircuitBreakers.State.HALF_OPEN);
+            // a probe whose client leaves before the outcome gives its permit back: the next call probes again
+            f.a.then(new FakeOpenAi.StreamReply(List.of("x", "y"), -1, true, 10));
+            router.stream(ModelFixture.caller(), "coder", RouterFaultTest.request(true), new Router.StreamSink() {
+                @Override
+                public void begin() throws java.io.IOException {
+                    throw new java.io.IOException("client went away");
+                }
+
+                @Override
+                public void data(String json) {
+                }
+
+                @Override
+                public void fail(ObjectNode e) {
+                }
+
+                @Override
+                public void end() {
+                }
+            });
+            assertThat(breakers.view("a").state()).isEqualTo(CircuitBreakers.State.HALF_OPEN);
             Router.CallRecord probe = router.complete(ModelFixture.caller(), "coder", request()).record();
             assertThat(probe.attempts()).extracting(Router.Attempt::outcome).containsExactly("ok");
             assertThat(breakers.view("a").state()).isEqualTo(CircuitBreakers.State.CLOSED);

@@ -3,6 +3,7 @@ package dev.warden.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.common.Json;
 import dev.warden.testing.FakeOpenAi;
@@ -162,6 +163,19 @@ class RouterFaultTest {
     }
 
     @Test
+    void severalCompletionsPerCallAreRefusedAndOnlyTheReservedOutputCapGoesUpstream() {
+        Router.CallFailed e = catchThrowableOfType(Router.CallFailed.class,
+                () -> f.router().complete(ModelFixture.caller(), "coder", request(false).put("n", 5)));
+        assertThat(e.code()).isEqualTo("invalid_request");
+        assertThat(e.getMessage()).startsWith("n: only 1");
+        assertThat(f.a.received()).isEmpty();
+        f.router().complete(ModelFixture.caller(), "coder", request(false).put("max_completion_tokens", 50).put("max_tokens", 1_000_000));
+        JsonNode sent = f.a.received().get(0).body();
+        assertThat(sent.path("max_completion_tokens").asInt()).isEqualTo(50);
+        assertThat(sent.has("max_tokens")).isFalse();
+    }
+
+    @Test
     void sequentialCallsReuseOneUpstreamConnection() {
         for (int i = 0; i < 3; i++) {
             f.router().stream(ModelFixture.caller(), "coder", request(true), new Sink());
@@ -195,6 +209,8 @@ class RouterFaultTest {
         assertThat(sink.text()).isEqualTo("b");
         // the role-only chunk a sent before the reset never reached the client
         assertThat(sink.data).allMatch(d -> d.contains("upstream-b"));
+        // a had answered 200 and may bill what it did: without usage, its reservation is charged, plus b's usage
+        assertThat(f.spentToday()).isEqualTo(A_RESERVATION_NANO + 10 * 3_000 + 1 * 4_000);
     }
 
     @Test

@@ -146,4 +146,19 @@ class MetricsTest {
         assertThat(Metrics.format(3)).isEqualTo("3");
         assertThat(Metrics.format(0.25)).isEqualTo("0.25");
     }
+
+    @Test
+    void aLoopbackClientNamingAnotherHostNeedsTheToken() throws Exception {
+        String base = start("127.0.0.1", false);
+        int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+        // what a page using DNS rebinding sends: loopback connection, its own name in Host
+        for (String[] c : new String[][] {{"evil.example:" + port, "401"}, {"127.0.0.1:" + port, "200"}, {"localhost:" + port, "200"}}) {
+            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                s.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: " + c[0] + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream())).readLine();
+                assertThat(status).as(c[0]).contains(" " + c[1] + " ");
+            }
+        }
+    }
 }

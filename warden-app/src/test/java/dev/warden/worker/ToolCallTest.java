@@ -42,11 +42,15 @@ class ToolCallTest {
                   paths: {read: [%s]}
                 """.formatted(dir));
         app.secrets().register(SECRET);
+        ctx = context(3);
+    }
+
+    private JobContext context(int toolCalls) {
         ObjectNode spec = TestWarden.noop();
         spec.putObject("policy").putObject("tools").putArray("allow").add("fs.read").add("fs.grep").add("mcp:fs/read_file");
         ((ObjectNode) spec.get("policy")).putObject("paths").putArray("read").add(files.toString());
-        ((ObjectNode) spec.get("budgets")).put("tool_calls", 3);
-        ctx = ExecHarness.contextFor(app, spec, Optional.empty());
+        ((ObjectNode) spec.get("budgets")).put("tool_calls", toolCalls);
+        return ExecHarness.contextFor(app, spec, Optional.empty());
     }
 
     @AfterEach
@@ -71,6 +75,7 @@ class ToolCallTest {
 
     @Test
     void deniedUnknownUnavailableAndBadInputFailClosed() {
+        ctx = context(10);
         JobFailure notAllowed = catchThrowableOfType(JobFailure.class,
                 () -> ctx.tool("fs.list", Json.object().put("root", files.toString())));
         assertThat(notAllowed.code()).isEqualTo("policy_denied");
@@ -81,10 +86,16 @@ class ToolCallTest {
         assertThat(escape.getMessage()).contains("paths.read does not include it");
         JobFailure mcp = catchThrowableOfType(JobFailure.class, () -> ctx.tool("mcp:fs/read_file", Json.object()));
         assertThat(mcp.code()).isEqualTo("tool_unavailable");
+        JobFailure missing = catchThrowableOfType(JobFailure.class,
+                () -> ctx.tool("fs.read", Json.object().put("path", files.resolve("nope.txt").toString())));
+        assertThat(missing.code()).isEqualTo("not_found");
+        JobFailure dirRead = catchThrowableOfType(JobFailure.class, () -> ctx.tool("fs.read", Json.object().put("path", files.toString())));
+        assertThat(dirRead.code()).isEqualTo("not_a_file");
         JobFailure bad = catchThrowableOfType(JobFailure.class, () -> ctx.tool("fs.read", Json.object().put("path", "relative.txt")));
         assertThat(bad.code()).isEqualTo("bad_input");
         assertThat(bad.getMessage()).contains("args.path: required, an absolute path");
         String ledger = app.store().read(tx -> tx.ledgerByCorrId(ctx.jobId())).toString();
-        assertThat(ledger).contains("policy.denied").contains("\"outcome\":\"unavailable\"").contains("\"outcome\":\"bad_input\"");
+        assertThat(ledger).contains("policy.denied").contains("\"outcome\":\"unavailable\"").contains("\"outcome\":\"bad_input\"")
+                .contains("\"outcome\":\"error\"").contains("not_found");
     }
 }

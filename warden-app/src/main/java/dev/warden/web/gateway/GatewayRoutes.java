@@ -51,7 +51,9 @@ public final class GatewayRoutes {
         String presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
         Optional<GatewayTokens.Client> client = tokens().authenticate(presented);
         if (client.isEmpty()) {
-            failed.record(ip);
+            if (presented != null) {
+                failed.record(ip); // a guess; a request without a key is not one
+            }
             error(ctx, 401, "invalid_api_key", presented == null ? "missing 'Authorization: Bearer <token>' header"
                     : "invalid or revoked gateway token", "authentication_error");
         }

@@ -22,15 +22,23 @@ public final class ActionLocks {
         this.clock = clock;
     }
 
-    /** Takes the lock on {@code target}, or returns the current holder when it is held and not stale. */
-    public Holder tryLock(String target, String actor) {
+    /** The outcome of {@link #tryLock}: {@code mine} when taken (pass it to {@link #unlock}), else the current holder. */
+    public record Attempt(Holder mine, Holder heldBy) {
+        public boolean taken() {
+            return mine != null;
+        }
+    }
+
+    /** Takes the lock on {@code target} unless someone holds it and their lock is not stale. */
+    public Attempt tryLock(String target, String actor) {
         long now = clock.millis();
         Holder mine = new Holder(actor, now);
         Holder result = locks.compute(target, (k, h) -> h == null || now - h.since() >= STALE.toMillis() ? mine : h);
-        return result == mine ? null : result;
+        return result == mine ? new Attempt(mine, null) : new Attempt(null, result);
     }
 
-    public void unlock(String target) {
-        locks.remove(target);
+    /** Releases the lock if it is still {@code mine} (a stale lock may have been taken over meanwhile). */
+    public void unlock(String target, Holder mine) {
+        locks.remove(target, mine);
     }
 }
