@@ -25,6 +25,13 @@ public final class SecretScrubber {
             return;
         }
         secrets.add(v);
+        // as it appears inside serialized JSON (a password with a quote or a backslash), so text
+        // scrubbed after serialization is masked too
+        String escaped = dev.warden.common.Json.write(com.fasterxml.jackson.databind.node.TextNode.valueOf(v));
+        escaped = escaped.substring(1, escaped.length() - 1);
+        if (!escaped.equals(v) && !secrets.contains(escaped)) {
+            secrets.add(escaped);
+        }
         // longest first, so a secret that contains another is masked whole
         secrets.sort(Comparator.comparingInt(String::length).reversed());
     }

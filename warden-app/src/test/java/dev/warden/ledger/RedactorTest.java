@@ -45,6 +45,16 @@ class RedactorTest {
     }
 
     @Test
+    void aSecretWithQuotesOrBackslashesIsScrubbedFromSerializedJsonToo() {
+        String password = "pa\"ss\\word-123456";
+        secrets.register(password);
+        String serialized = Json.write(Json.object().put("dsn", "postgres://u:" + password + "@db/x"));
+        assertThat(serialized).doesNotContain(password); // escaped in JSON
+        assertThat(secrets.scrub(serialized)).contains("[secret]").doesNotContain("ss\\\\word");
+        assertThat(secrets.scrub("raw " + password)).isEqualTo("raw [secret]");
+    }
+
+    @Test
     void secretLookingEnvironmentVariablesAreRegistered() {
         secrets.registerSecretEnvironment(java.util.Map.of("OPENAI_API_KEY", "sk-env-secret-value-1", "HOME", "/root-home-dir"));
         assertThat(secrets.scrub("a sk-env-secret-value-1 b /root-home-dir")).isEqualTo("a [secret] b /root-home-dir");
