@@ -281,7 +281,7 @@ public final class WardenApp implements AutoCloseable {
         if (router == null) {
             dev.warden.model.ModelsConfig m = config.models();
             router = new dev.warden.model.Router(m, new dev.warden.model.UpstreamClient(m.timeouts()),
-                    new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(),
+                    new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(secrets::register),
                     spend(), ledger, clock, killSwitch::isOn);
         }
         return router;

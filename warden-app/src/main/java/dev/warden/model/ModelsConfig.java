@@ -183,14 +183,20 @@ public record ModelsConfig(Map<String, Provider> providers, Map<String, ModelDef
         if (!Files.exists(file)) {
             return; // reported as missing_key by status and doctor; a key may be provisioned after the config
         }
+        keyFileProblem(file).ifPresent(p -> errors.add(at + ": key file " + file + " " + p));
+    }
+
+    /** Why a key file must not be used (open to group or others, or unreadable), or empty. */
+    static Optional<String> keyFileProblem(Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
             if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)
                     || perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-                errors.add(at + ": key file " + file + " must not be readable or writable by group or others (chmod 600 it)");
+                return Optional.of("must not be readable or writable by group or others (chmod 600 it)");
             }
+            return Optional.empty();
         } catch (UnsupportedOperationException | java.io.IOException e) {
-            errors.add(at + ": cannot read the permissions of key file " + file + ": " + e.getMessage());
+            return Optional.of("cannot be checked: " + e.getMessage());
         }
     }
 }

@@ -14,17 +14,24 @@ import java.util.function.Function;
  */
 public final class ProviderKeys {
     private final Function<String, String> env;
+    private final java.util.function.Consumer<String> onResolved;
 
-    public ProviderKeys(Function<String, String> env) {
+    /** {@code onResolved} sees every key resolved (the app registers it with the secret scrubber). */
+    public ProviderKeys(Function<String, String> env, java.util.function.Consumer<String> onResolved) {
         this.env = env;
+        this.onResolved = onResolved;
     }
 
     public static ProviderKeys fromSystem() {
-        Map<String, String> e = System.getenv();
-        return new ProviderKeys(e::get);
+        return fromSystem(k -> { });
     }
 
-    /** The key, or empty when the reference is absent, the variable unset or the file unreadable/empty. */
+    public static ProviderKeys fromSystem(java.util.function.Consumer<String> onResolved) {
+        Map<String, String> e = System.getenv();
+        return new ProviderKeys(e::get, onResolved);
+    }
+
+    /** The key, or empty when the reference is absent, the variable unset, or the file unreadable, empty or open to group/others. */
     public Optional<String> resolve(Optional<String> ref) {
         if (ref.isEmpty()) {
             return Optional.empty();
@@ -34,13 +41,20 @@ public final class ProviderKeys {
         if (r.startsWith("env:")) {
             value = env.apply(r.substring(4));
         } else if (r.startsWith("file:")) {
-            try {
-                value = Files.readString(Path.of(r.substring(5)));
-            } catch (IOException e) {
-                value = null;
+            Path file = Path.of(r.substring(5));
+            // checked at every read, not only at start-up: a key file provisioned (or loosened) later
+            // that group or others can read is not used (fail closed: the provider has no key)
+            if (ModelsConfig.keyFileProblem(file).isEmpty()) {
+                try {
+                    value = Files.readString(file);
+                } catch (IOException e) {
+                    value = null;
+                }
             }
         }
-        return Optional.ofNullable(value).map(String::strip).filter(v -> !v.isEmpty());
+        Optional<String> key = Optional.ofNullable(value).map(String::strip).filter(v -> !v.isEmpty());
+        key.ifPresent(onResolved);
+        return key;
     }
 
     /**

@@ -154,6 +154,24 @@ class RouterBudgetTest {
     }
 
     @Test
+    void aKeyFileLoosenedAfterStartIsNotUsedAndAKeyProvisionedLaterIsScrubbed() throws Exception {
+        try (ModelFixture f = new ModelFixture(dir, null, Optional.empty())) {
+            java.nio.file.Files.setPosixFilePermissions(dir.resolve("a.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Router.CallFailed e = catchThrowableOfType(Router.CallFailed.class,
+                    () -> f.router().complete(ModelFixture.caller(), "coder", request()));
+            assertThat(e.code()).isEqualTo("missing_key");
+            assertThat(f.a.received()).isEmpty();
+            // a new key written (0600) after start-up is used, and scrubbed from what the upstream echoes
+            String later = "sk-provisioned-later-0123456789abcdef";
+            ModelFixture.writeKey(dir.resolve("a.key"), later);
+            f.a.then(new FakeOpenAi.Status(500, "echo " + later));
+            f.router().complete(ModelFixture.caller(), "coder", request());
+            assertThat(f.a.received().get(0).headers().get("authorization")).isEqualTo("Bearer " + later);
+            assertThat(f.app.store().read(tx -> tx.ledgerTail(10)).toString()).doesNotContain(later).contains("[secret]");
+        }
+    }
+
+    @Test
     void tokenBudgetOfAJobIsReservedAndSettled() {
         try (ModelFixture f = new ModelFixture(dir, null, Optional.empty())) {
             long[] used = {0};
