@@ -16,6 +16,10 @@ public final class ProviderKeys {
     private final Function<String, String> env;
     private final java.util.function.Consumer<String> onResolved;
 
+    public ProviderKeys(Function<String, String> env) {
+        this(env, k -> { });
+    }
+
     /** {@code onResolved} sees every key resolved (the app registers it with the secret scrubber). */
     public ProviderKeys(Function<String, String> env, java.util.function.Consumer<String> onResolved) {
         this.env = env;
