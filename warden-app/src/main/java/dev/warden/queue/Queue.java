@@ -98,9 +98,12 @@ public final class Queue {
             long now = clock.millis();
             List<Enqueued> out = new ArrayList<>(specs.size());
             List<EventDraft> events = new ArrayList<>(specs.size());
+            List<JobRow> rows = new ArrayList<>(specs.size());
+            Map<String, JobRow> keysInBatch = new java.util.HashMap<>();
             for (JobSpec s : specs) {
                 if (s.idempotencyKey() != null) {
-                    Optional<JobRow> existing = tx.findJobByIdempotencyKey(s.idempotencyKey());
+                    JobRow sameBatch = keysInBatch.get(s.idempotencyKey());
+                    Optional<JobRow> existing = sameBatch != null ? Optional.of(sameBatch) : tx.findJobByIdempotencyKey(s.idempotencyKey());
                     if (existing.isPresent()) {
                         out.add(new Enqueued(existing.get(), false));
                         continue;
@@ -111,7 +114,10 @@ public final class Queue {
                         runAfter, 0, s.maxAttempts(), 0, s.retryOnLeaseLoss(), s.idempotencyKey(), s.budgets().slot(),
                         Json.canonical(s.json()), Json.write(s.labels()), null, null, null, null, null, false, now, now,
                         null, null);
-                tx.insertJob(row);
+                rows.add(row);
+                if (s.idempotencyKey() != null) {
+                    keysInBatch.put(s.idempotencyKey(), row);
+                }
                 ObjectNode d = Json.object().put("kind", row.kind()).put("project", row.project())
                         .put("priority", row.priority()).put("run_after", JobJson.iso(runAfter))
                         .put("max_attempts", row.maxAttempts());
@@ -121,6 +127,7 @@ public final class Queue {
                 events.add(EventDraft.info("job.enqueued", COMPONENT, row.id(), actor, d));
                 out.add(new Enqueued(row, true));
             }
+            tx.insertJobs(rows); // one batch for the whole call
             ledger.append(tx, events);
             return out;
         }

@@ -50,9 +50,19 @@ final class JdbcTx implements Tx {
 
     @Override
     public void insertJob(JobRow r) {
+        insertJobs(List.of(r));
+    }
+
+    /** One JDBC batch: one round trip for all rows where the driver pipelines (PostgreSQL). */
+    @Override
+    public void insertJobs(List<JobRow> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
         sql(() -> {
             PreparedStatement ps = prep("INSERT INTO jobs (" + JOB_COLUMNS
                     + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            for (JobRow r : rows) {
             ps.setString(1, r.id());
             ps.setString(2, r.kind());
             ps.setString(3, r.project());
@@ -77,7 +87,9 @@ final class JdbcTx implements Tx {
             ps.setLong(22, r.updatedAt());
             setLong(ps, 23, r.startedAt());
             setLong(ps, 24, r.finishedAt());
-            ps.executeUpdate();
+            ps.addBatch();
+            }
+            ps.executeBatch();
             return null;
         });
     }

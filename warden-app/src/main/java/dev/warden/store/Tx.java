@@ -12,6 +12,9 @@ public interface Tx {
     // ---- jobs
     void insertJob(JobRow row);
 
+    /** Inserts many rows at once (same as {@link #insertJob} for each, in order). */
+    void insertJobs(List<JobRow> rows);
+
     Optional<JobRow> findJob(String id);
 
     Optional<JobRow> findJobByIdempotencyKey(String key);

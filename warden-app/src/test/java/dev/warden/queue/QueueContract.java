@@ -120,6 +120,18 @@ abstract class QueueContract {
     }
 
     @Test
+    void aRepeatedIdempotencyKeyWithinOneBatchEnqueuesOnce() {
+        List<Queue.Enqueued> r = queue.enqueueAll(List.of(
+                app.parser().parse(TestWarden.noop().put("idempotency_key", "same")),
+                app.parser().parse(TestWarden.noop()),
+                app.parser().parse(TestWarden.noop().put("idempotency_key", "same").put("priority", 9))), "t");
+        assertThat(r).extracting(Queue.Enqueued::created).containsExactly(true, true, false);
+        assertThat(r.get(2).job().id()).isEqualTo(r.get(0).job().id());
+        assertThat(queue.list(dev.warden.store.Tx.JobFilter.all(10))).hasSize(2);
+        assertThat(app.store().read(tx -> tx.ledgerTail(10)).stream().filter(e -> e.event().equals("job.enqueued")).count()).isEqualTo(2);
+    }
+
+    @Test
     void retryableFailureBacksOffExponentiallyThenGoesDead() {
         JobRow job = enqueue(TestWarden.noop().put("max_attempts", 3));
         long[] delays = new long[2];
