@@ -58,7 +58,14 @@ public final class TestPostgres {
             return;
         }
         String db = URI.create(url).getPath().substring(1);
-        admin(baseUrl(), "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+        // an autovacuum worker that just started on the fresh database cannot be terminated by a
+        // role without superuser rights (CI's); it finishes within moments, so try again briefly
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).pollInterval(java.time.Duration.ofMillis(200))
+                .ignoreExceptionsMatching(e -> String.valueOf(e.getMessage()).contains("pg_signal_backend"))
+                .until(() -> {
+                    admin(baseUrl(), "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+                    return true;
+                });
     }
 
     private static void admin(String base, String sql) {

@@ -72,10 +72,16 @@ abstract class CrashRecoveryContract {
     }
 
     private Process startWorker() throws Exception {
+        return startWorker(List.of());
+    }
+
+    private Process startWorker(List<String> options) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.warden.cli.Main",
-                "--data-dir", dir.resolve("data").toString(), "worker")
+                "--data-dir", dir.resolve("data").toString(), "worker"));
+        cmd.addAll(options);
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("workers.out").toFile()));
         // the store URL (which may carry a password) goes by environment, never argv
@@ -215,8 +221,10 @@ abstract class CrashRecoveryContract {
                 specs.add(app.parser().parse(s));
             }
             app.queue().enqueueAll(specs, "test");
+            // one job at a time per process: reaching the capacity of 2 takes two processes at once,
+            // so the peak below can only be 2 if the slot was shared across processes
             for (int i = 0; i < 3; i++) {
-                startWorker();
+                startWorker(List.of("--concurrency", "1"));
             }
             await().atMost(Duration.ofMinutes(2)).until(() -> allTerminal(app));
             List<JobRow> jobs = app.queue().list(new Tx.JobFilter(null, null, 100, 0));
@@ -240,6 +248,19 @@ abstract class CrashRecoveryContract {
             }
             assertThat(peak).as("slot gpu has capacity 2").isEqualTo(2);
             assertThat(pids).as("jobs ran in more than one worker process").hasSizeGreaterThan(1);
+            // no process ran two at once (concurrency 1): the peak of 2 was two processes sharing the slot
+            for (String pid : pids) {
+                int own = 0;
+                int ownPeak = 0;
+                for (String l : Files.readAllLines(log)) {
+                    Matcher m = LINE.matcher(l);
+                    if (m.matches() && m.group(4).equals(pid)) {
+                        own += m.group(1).equals("start") ? 1 : -1;
+                        ownPeak = Math.max(ownPeak, own);
+                    }
+                }
+                assertThat(ownPeak).as("process %s ran one job at a time", pid).isEqualTo(1);
+            }
         }
     }
 
