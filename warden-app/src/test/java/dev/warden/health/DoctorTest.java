@@ -69,8 +69,8 @@ class DoctorTest {
                 {"providers": [{"id": "a", "base_url": "https://a.example/v1", "key": "env:A_KEY"},
                                {"id": "b", "base_url": "https://b.example/v1", "key": "env:B_KEY"}]}"""), errors);
         assertThat(errors).isEmpty();
-        String a = "sk-aaaaaaaaaaaaaaaaaaaaaaaa1234";
-        Doctor.Check both = Doctor.keys(m, new ProviderKeys(Map.of("A_KEY", a, "B_KEY", "sk-bbbbbbbbbbbbbbbbbbbbbbbb9876")::get));
+        String a = "sk-test-aaaaaaaaaaaaaaaaaaaa1234";
+        Doctor.Check both = Doctor.keys(m, new ProviderKeys(Map.of("A_KEY", a, "B_KEY", "sk-test-bbbbbbbbbbbbbbbbbbbb9876")::get));
         assertThat(both.level()).isEqualTo(Doctor.Level.PASS);
         assertThat(both.message()).isEqualTo("a: sk-…1234; b: sk-…9876").doesNotContain(a);
         Doctor.Check missing = Doctor.keys(m, new ProviderKeys(Map.of("A_KEY", a)::get));
