@@ -8,11 +8,10 @@ import dev.warden.common.Json;
 import dev.warden.health.ProviderProbes;
 import dev.warden.model.ModelsConfig;
 import dev.warden.model.ProviderKeys;
-import dev.warden.model.Router;
+import dev.warden.model.ProviderStatus;
 import dev.warden.model.Usd;
 import dev.warden.store.Tx;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,14 +43,7 @@ final class ModelsCommand implements Runnable {
                 ProviderKeys keys = ProviderKeys.fromSystem();
                 ObjectNode n = Json.object();
                 ArrayNode providers = n.putArray("providers");
-                for (ModelsConfig.Provider p : m.providers().values()) {
-                    Optional<String> key = keys.resolve(p.key());
-                    ObjectNode x = providers.addObject().put("id", p.id()).put("base_url", p.baseUrl().toString()).put("local", p.local())
-                            .put("key", p.key().isEmpty() ? "(none)" : key.map(ProviderKeys::mask).orElse("MISSING (" + p.key().get() + ")"));
-                    JsonNode b = app.store().read(tx -> tx.setting(Router.breakerSetting(p.id()))).map(Json::parse).orElse(null);
-                    x.put("breaker", b == null ? "CLOSED" : b.path("state").asText());
-                    x.put("last_error_class", b == null ? null : b.path("last_error_class").asText(null));
-                }
+                ProviderStatus.of(m, app.store(), keys).forEach(p -> providers.add(p.toJson()));
                 ArrayNode routes = n.putArray("routes");
                 m.routes().values().forEach(r -> routes.addObject().put("purpose", r.purpose()).put("primary", r.primary())
                         .put("fallbacks", String.join(",", r.fallbacks())).put("pinned", r.pinned()));

@@ -9,7 +9,7 @@ import dev.warden.common.WardenException;
 import dev.warden.ledger.Ledger;
 import dev.warden.model.ModelsConfig;
 import dev.warden.model.ProviderKeys;
-import dev.warden.model.Router;
+import dev.warden.model.ProviderStatus;
 import dev.warden.model.Usd;
 import dev.warden.store.JobRow;
 import dev.warden.store.Tx;
@@ -107,13 +107,7 @@ final class ApiExtras {
         ModelsConfig m = app.config().models();
         ProviderKeys keys = ProviderKeys.fromSystem();
         ArrayNode arr = Json.NODES.arrayNode();
-        for (ModelsConfig.Provider p : m.providers().values()) {
-            JsonNode br = app.store().read(tx -> tx.setting(Router.breakerSetting(p.id()))).map(Json::parse).orElse(null);
-            arr.addObject().put("id", p.id()).put("base_url", p.baseUrl().toString()).put("local", p.local())
-                    .put("key", p.key().isEmpty() ? "(none)" : keys.resolve(p.key()).map(ProviderKeys::mask).orElse("MISSING"))
-                    .put("breaker", br == null ? "CLOSED" : br.path("state").asText())
-                    .put("last_error_class", br == null ? null : br.path("last_error_class").asText(null));
-        }
+        ProviderStatus.of(m, app.store(), keys).forEach(p -> arr.add(p.toJson()));
         ObjectNode routes = Json.object();
         m.routes().values().forEach(r -> {
             ObjectNode x = routes.putObject(r.purpose()).put("primary", r.primary()).put("pinned", r.pinned());

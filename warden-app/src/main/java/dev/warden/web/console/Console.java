@@ -11,7 +11,6 @@ import dev.warden.job.JobState;
 import dev.warden.ledger.Ledger;
 import dev.warden.model.ModelsConfig;
 import dev.warden.model.ProviderKeys;
-import dev.warden.model.Router;
 import dev.warden.model.Usd;
 import dev.warden.queue.JobJson;
 import dev.warden.store.JobRow;
@@ -274,15 +273,11 @@ public final class Console {
         if (m.isEmpty()) {
             return "<p>No model providers configured.</p>";
         }
-        ProviderKeys keys = ProviderKeys.fromSystem();
         StringBuilder b = new StringBuilder("<table><tr><th>provider</th><th>base URL</th><th>key</th><th>breaker</th><th>last error</th></tr>");
-        for (ModelsConfig.Provider p : m.providers().values()) {
-            JsonNode br = app.store().read(tx -> tx.setting(Router.breakerSetting(p.id()))).map(Json::parse).orElse(null);
-            String key = p.key().isEmpty() ? "(none)" : keys.resolve(p.key()).map(ProviderKeys::mask).orElse("MISSING");
+        for (dev.warden.model.ProviderStatus p : dev.warden.model.ProviderStatus.of(m, app.store(), ProviderKeys.fromSystem())) {
             b.append("<tr><td>").append(e(p.id())).append(p.local() ? " (local)" : "").append("</td><td><code>").append(e(p.baseUrl()))
-                    .append("</code></td><td><code>").append(e(key)).append("</code></td><td>")
-                    .append(badge(br == null ? "CLOSED" : br.path("state").asText())).append("</td><td>")
-                    .append(e(br == null ? "-" : br.path("last_error_class").asText("-"))).append("</td></tr>");
+                    .append("</code></td><td><code>").append(e(p.key())).append("</code></td><td>").append(badge(p.breaker()))
+                    .append("</td><td>").append(e(p.lastErrorClass() == null ? "-" : p.lastErrorClass())).append("</td></tr>");
         }
         return b.append("</table>").toString();
     }
