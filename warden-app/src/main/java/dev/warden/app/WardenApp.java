@@ -65,6 +65,7 @@ public final class WardenApp implements AutoCloseable {
     private final dev.warden.config.ProjectRegistry projects;
     private final Evidence evidence;
     private final dev.warden.schedule.Schedules schedules;
+    private final dev.warden.agent.Approvals approvals;
     private final String nodeId;
 
     private WardenApp(Options o) {
@@ -83,11 +84,13 @@ public final class WardenApp implements AutoCloseable {
                     new Backoff(config.backoffBase(), config.backoffMax(), RandomGenerator.getDefault()), config.slots());
             this.queue = new Queue(store, ledger, clock, killSwitch, qs);
             this.kinds = new KindRegistry().register(new RepoIndexKind()).register(new TestRunnerKind())
-                    .register(new DocCompactorKind()).register(new NoopKind());
+                    .register(new DocCompactorKind()).register(new NoopKind())
+                    .register(new dev.warden.kinds.TriageKind());
             this.projects = dev.warden.config.ProjectRegistry.load(dataDir);
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet(), projects::refusal);
             this.evidence = new Evidence(dataDir, store, redactor);
             this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
+            this.approvals = new dev.warden.agent.Approvals(store, ledger, clock);
             if (!config.slotsRequireVram().isEmpty()) {
                 queue.gateSlots(slot -> vramGate().closed(slot));
             }
@@ -299,6 +302,10 @@ public final class WardenApp implements AutoCloseable {
     /** Model spend in the store (shared by every node). */
     public dev.warden.model.Spend spend() {
         return new dev.warden.model.Spend(store, clock);
+    }
+
+    public dev.warden.agent.Approvals approvals() {
+        return approvals;
     }
 
     public dev.warden.schedule.Schedules schedules() {

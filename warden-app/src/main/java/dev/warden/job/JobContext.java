@@ -103,6 +103,24 @@ public interface JobContext {
 
     record ToolResult(String name, JsonNode output) {}
 
+    /** The plan this job's brain proposed in an earlier attempt (with each action's outcome so far), if any. */
+    java.util.Optional<JsonNode> savedPlan();
+
+    /** Saves the job's plan (scrubbed of secrets), so a resumed attempt carries on with it instead of planning anew. */
+    void savePlan(JsonNode plan);
+
+    /**
+     * The approvals-queue request for the escalated action {@code actionKey} of this job: the
+     * existing one in whatever state it is, or a new {@code pending} one expiring after {@code ttl}
+     * (recorded as {@code approval.requested}). Approval is consent, not a policy bypass: an
+     * approved action still goes through the same governed methods. End the attempt with
+     * {@link JobFailure.Escalated} while any request is pending.
+     */
+    Approval approval(String actionKey, ObjectNode action, List<String> reasons, String summary, java.time.Duration ttl);
+
+    /** {@code state}: pending, approved, rejected, expired or withdrawn. */
+    record Approval(String id, String state, String decidedBy, String note) {}
+
     /** Records a kind-specific event in the ledger and evidence. */
     void event(String event, ObjectNode details);
 

@@ -44,4 +44,22 @@ public class JobFailure extends RuntimeException {
             super(code, message, false);
         }
     }
+
+    /**
+     * The attempt ends waiting for an operator: some of its actions were escalated to the approvals
+     * queue. The job becomes {@code escalated} with {@code result} (what was planned and done so far)
+     * and resumes once every request is decided or expired.
+     */
+    public static final class Escalated extends JobFailure {
+        private final transient com.fasterxml.jackson.databind.JsonNode result;
+
+        public Escalated(String message, com.fasterxml.jackson.databind.JsonNode result) {
+            super("escalated", message, false);
+            this.result = result;
+        }
+
+        public com.fasterxml.jackson.databind.JsonNode result() {
+            return result;
+        }
+    }
 }

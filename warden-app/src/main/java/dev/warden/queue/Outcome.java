@@ -19,6 +19,9 @@ public sealed interface Outcome {
 
     record Cancelled(JobRow job, String code, String message, long durationMs, JsonNode usage) implements Outcome {}
 
+    /** Some actions wait for an operator (SPEC section 8): {@code escalated} with the partial result until decided. */
+    record Escalated(JobRow job, JsonNode result, String message, long durationMs, JsonNode usage) implements Outcome {}
+
     /** Not run to completion because the worker is shutting down: back to the queue, attempt not counted. */
     record Released(JobRow job, long durationMs, JsonNode usage) implements Outcome {}
 }

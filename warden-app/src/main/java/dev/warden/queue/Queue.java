@@ -264,6 +264,18 @@ public final class Queue {
                         d.putObject("error").put("code", c.code()).put("message", c.message());
                         ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
                     }
+                    case Outcome.Escalated e -> {
+                        d.set("result", e.result());
+                        if (tx.approvals().countPending(claimed.id()) > 0) {
+                            next = claimed.finished(JobState.escalated, Json.canonical(e.result()), null, null, now);
+                            d.put("pending_approvals", tx.approvals().countPending(claimed.id())).put("message", e.message());
+                            ev = EventDraft.warn("job.escalated", "worker", claimed.id(), actor, d);
+                        } else { // decided while the attempt was still running: carry on at once
+                            next = claimed.requeued(now, null, null, now);
+                            ev = EventDraft.info("job.resumed", "worker", claimed.id(), actor,
+                                    d.put("reason", "every approval request was decided before the attempt ended"));
+                        }
+                    }
                     case Outcome.Released r -> {
                         JobRow back = claimed.requeued(now, null, null, now);
                         next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
@@ -299,6 +311,7 @@ public final class Queue {
                     }
                     ledger.append(tx, EventDraft.warn("job.cancelled", "operator", id, actor,
                             Json.object().put("from_state", r.state().name())));
+                    dev.warden.agent.Approvals.withdrawPending(tx, ledger, id, actor, now);
                     return next;
                 }
                 case running -> {

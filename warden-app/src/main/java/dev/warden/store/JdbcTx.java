@@ -29,6 +29,11 @@ final class JdbcTx implements Tx {
         this.dialect = dialect;
     }
 
+    @Override
+    public ApprovalsTx approvals() {
+        return new JdbcApprovals(statements);
+    }
+
     private PreparedStatement prep(String sql) throws SQLException {
         return statements.prepare(sql);
     }

@@ -18,7 +18,8 @@ import java.util.List;
  * start at once: the version check and the migration share a write transaction.
  */
 final class Migrations {
-    private static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql"};
+    private static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
+            "V6__approvals.sql"};
 
     private Migrations() {}
 

@@ -53,6 +53,9 @@ public interface Tx {
 
     List<JobRow> expiredLeases(long now, int limit);
 
+    // ---- agent plans and approvals
+    ApprovalsTx approvals();
+
     // ---- node registry
     /** Registers or renews a worker pool; {@code stoppedAt} non-null marks a clean stop. */
     void putWorker(WorkerRow worker);

@@ -45,7 +45,23 @@ final class ApiExtras {
         r.get("/api/ledger/verify", this::verify);
         r.get("/api/ledger/tail", this::tail);
         r.get("/api/projects", this::projects);
-        r.get("/api/approvals", ctx -> json(ctx, Json.object().set("approvals", Json.NODES.arrayNode())));
+        r.get("/api/approvals", this::approvals);
+        r.get("/api/approvals/{id}", ctx -> json(ctx, dev.warden.agent.Approvals.view(app.approvals().get(ctx.pathParam("id")))));
+    }
+
+    private void approvals(Context ctx) {
+        String state = ctx.queryParam("state");
+        String limit = ctx.queryParam("limit");
+        int n;
+        try {
+            n = limit == null ? 100 : Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            throw dev.warden.common.WardenException.badInput("limit: '" + limit + "' is not a number");
+        }
+        ArrayNode arr = Json.NODES.arrayNode();
+        app.approvals().list(state == null ? "pending" : state.equals("all") ? null : state, n)
+                .forEach(r -> arr.add(dev.warden.agent.Approvals.view(r)));
+        json(ctx, Json.object().set("approvals", arr));
     }
 
     private void json(Context ctx, JsonNode body) {

@@ -118,6 +118,8 @@ public final class WebServer implements AutoCloseable {
                 onEnqueue.run();
                 json(ctx, 200, view(r));
             }));
+            cfg.routes.post("/api/approvals/{id}/approve", ctx -> decide(ctx, true));
+            cfg.routes.post("/api/approvals/{id}/reject", ctx -> decide(ctx, false));
             cfg.routes.get("/api/schedules", ctx -> {
                 ArrayNode arr = Json.NODES.arrayNode();
                 app.schedules().list().forEach(r -> arr.add(dev.warden.schedule.Schedules.view(r)));
@@ -232,6 +234,27 @@ public final class WebServer implements AutoCloseable {
                 throw new HaltException(403, "forbidden", "request without a same-origin Origin or Referer refused");
             }
         }
+    }
+
+    /** Approve or reject an approval request; body {@code {"note": "…"}} is optional. */
+    private void decide(Context ctx, boolean approve) {
+        String id = ctx.pathParam("id");
+        String note;
+        if (String.valueOf(ctx.contentType()).startsWith("application/x-www-form-urlencoded")) {
+            note = ctx.formParam("note");
+        } else {
+            com.fasterxml.jackson.databind.JsonNode n = ctx.body().isBlank() ? Json.object().missingNode()
+                    : Json.parse(ctx.body()).path("note");
+            if (!n.isMissingNode() && !n.isNull() && !n.isTextual()) {
+                throw dev.warden.common.WardenException.badInput("note: must be a string");
+            }
+            note = n.isTextual() ? n.asText() : null;
+        }
+        locked(ctx, "approval:" + id, () -> {
+            var row = app.approvals().decide(id, approve, actor(ctx), note);
+            onEnqueue.run(); // a resumed job is queued: wake the local workers
+            json(ctx, 200, dev.warden.agent.Approvals.view(row));
+        });
     }
 
     private String actor(Context ctx) {

@@ -427,6 +427,29 @@ final class GovernedJobContext implements JobContext {
     }
 
     @Override
+    public java.util.Optional<JsonNode> savedPlan() {
+        return store.read(tx -> tx.approvals().plan(job.id())).map(Json::parse);
+    }
+
+    @Override
+    public void savePlan(JsonNode plan) {
+        String clean = ledger.redactor().scrub(Json.canonical(plan));
+        store.write(tx -> {
+            tx.approvals().putPlan(job.id(), clean, clock.millis());
+            return null;
+        });
+    }
+
+    @Override
+    public Approval approval(String actionKey, ObjectNode action, List<String> reasons, String summary,
+                             java.time.Duration ttl) {
+        checkpoint();
+        var row = new dev.warden.agent.Approvals(store, ledger, clock)
+                .request(job.id(), job.leaseOwner(), actionKey, action, reasons, summary, ttl);
+        return new Approval(row.id(), row.state(), row.decidedBy(), row.note());
+    }
+
+    @Override
     public void event(String event, ObjectNode details) {
         ledger.record(store, EventDraft.info(event, job.kind(), job.id(), job.leaseOwner(), details));
     }

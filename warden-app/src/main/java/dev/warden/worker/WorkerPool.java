@@ -315,6 +315,10 @@ public final class WorkerPool implements AutoCloseable {
     private Outcome toOutcome(Running rj, JobFailure f, long durationMs) {
         JobFailure stop = rj.stop.get();
         JobFailure effective = stop != null ? stop : f;
+        if (effective instanceof JobFailure.Escalated e) {
+            return new Outcome.Escalated(rj.job, e.result() == null ? Json.object() : e.result(), e.getMessage(),
+                    durationMs, usage(rj));
+        }
         if (effective instanceof JobFailure.Stop s) {
             return switch (s.code()) {
                 case "shutdown" -> new Outcome.Released(rj.job, durationMs, usage(rj));
@@ -434,6 +438,15 @@ public final class WorkerPool implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 LOG.warn("lease reaper failed: {}", e.getMessage());
+            }
+            try {
+                int n = new dev.warden.agent.Approvals(queue.store(), queue.ledger(), clock).expireDue(owner);
+                if (n > 0) {
+                    LOG.info("{} approval request(s) expired", n);
+                    wakeUp();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("approval expiry sweep failed: {}", e.getMessage());
             }
         }
     }

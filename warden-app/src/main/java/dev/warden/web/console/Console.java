@@ -1,5 +1,8 @@
 package dev.warden.web.console;
 
+import dev.warden.agent.Approvals;
+import dev.warden.store.ApprovalsTx.ApprovalRow;
+
 import static dev.warden.web.console.Html.badge;
 import static dev.warden.web.console.Html.e;
 
@@ -237,6 +240,9 @@ public final class Console {
                     .append(counts.getOrDefault(s, 0L)).append("</a></td>");
         }
         b.append("</tr></table></section>");
+        int waiting = app.approvals().list(Approvals.PENDING, 1000).size();
+        b.append("<section><h2>Approvals</h2><p id=\"overview-approvals\"><a href=\"/approvals\">").append(waiting)
+                .append(waiting == 1 ? " request waits" : " requests wait").append(" for a decision</a></p></section>");
         b.append(hourlyChart());
         b.append("<section><h2>Workers</h2>").append(workersTable()).append("</section>");
         b.append("<section><h2>Providers and spend today</h2>").append(providersTable()).append(spendToday()).append("</section>");
@@ -461,6 +467,16 @@ public final class Console {
             }
             b.append("</table>");
         }
+        List<ApprovalRow> asked = app.approvals().forJob(r.id());
+        if (!asked.isEmpty()) {
+            b.append("</section><section><h2>Approvals</h2><table><tr><th>request</th><th>state</th><th>by</th></tr>");
+            for (ApprovalRow a : asked) {
+                b.append("<tr><td><a href=\"/approvals#").append(e(a.id())).append("\">").append(e(a.summary())).append("</a></td><td>")
+                        .append(badge(a.state())).append("</td><td>").append(e(a.decidedBy() == null ? "-" : a.decidedBy()))
+                        .append("</td></tr>");
+            }
+            b.append("</table>");
+        }
         b.append("</section><section><h2>Denials</h2>");
         if (denials.isEmpty()) {
             b.append("<p>Nothing was denied.</p>");
@@ -529,8 +545,64 @@ public final class Console {
     }
 
     private String approvals(Context ctx) {
-        return "<h1>Approvals</h1><p>No approval requests. Escalations appear here when agent plans ask for an operator's "
-                + "decision (agent plans are not part of this build).</p>";
+        List<ApprovalRow> pending = app.approvals().list(Approvals.PENDING, 200);
+        StringBuilder b = new StringBuilder("<h1>Approvals</h1><p id=\"approvals-pending\">").append(pending.size())
+                .append(pending.size() == 1 ? " request waits" : " requests wait").append(" for a decision.</p>");
+        java.util.Map<String, JsonNode> plans = new java.util.HashMap<>();
+        for (ApprovalRow r : pending) {
+            JsonNode action = Json.parse(r.action());
+            JsonNode plan = plans.computeIfAbsent(r.jobId(), id -> app.store().read(tx -> tx.approvals().plan(id))
+                    .map(Json::parse).orElse(Json.object()));
+            b.append("<article class=\"approval\" id=\"").append(e(r.id())).append("\"><h2>").append(e(action.path("type").asText()))
+                    .append(" <small>for job <a href=\"/jobs/").append(e(r.jobId())).append("\">").append(e(r.jobId()))
+                    .append("</a></small></h2><table class=\"fields\">");
+            row(b, "message", action.path("message_id").asText() + " \u2014 " + action.path("message_subject").asText());
+            row(b, "why proposed", action.path("reason").asText());
+            row(b, "requested", JobJson.iso(r.requestedAt()));
+            row(b, "expires", JobJson.iso(r.expiresAt()) + " (not executed if undecided by then)");
+            b.append("</table><h3>Why it waits</h3><ul class=\"reasons\">");
+            Json.parse(r.reasons()).forEach(x -> b.append("<li>").append(e(x.asText())).append("</li>"));
+            b.append("</ul><h3>The action</h3><pre>").append(e(Json.pretty(app.redactor().redact(action.path("args")))))
+                    .append("</pre>");
+            b.append(messagePlan(plan, action.path("message_id").asText()));
+            b.append("<p class=\"actions\"><button class=\"approve\" hx-post=\"/api/approvals/").append(e(r.id()))
+                    .append("/approve\" hx-swap=\"none\">Approve</button> <button class=\"danger reject\" hx-post=\"/api/approvals/")
+                    .append(e(r.id())).append("/reject\" hx-swap=\"none\">Reject</button></p></article>");
+        }
+        List<ApprovalRow> decided = app.approvals().list(null, 60).stream()
+                .filter(r -> !Approvals.PENDING.equals(r.state())).limit(20).toList();
+        b.append("<h2>Recent decisions</h2>");
+        if (decided.isEmpty()) {
+            b.append("<p>None yet.</p>");
+        } else {
+            b.append("<table><tr><th>request</th><th>state</th><th>by</th><th>when</th><th>job</th></tr>");
+            for (ApprovalRow r : decided) {
+                b.append("<tr><td>").append(e(r.summary())).append("</td><td>").append(badge(r.state())).append("</td><td>")
+                        .append(e(r.decidedBy() == null ? "-" : r.decidedBy())).append("</td><td>")
+                        .append(r.decidedAt() == null ? "-" : e(JobJson.iso(r.decidedAt()))).append("</td><td><a href=\"/jobs/")
+                        .append(e(r.jobId())).append("\">").append(e(r.jobId())).append("</a></td></tr>");
+            }
+            b.append("</table>");
+        }
+        return b.toString();
+    }
+
+    /** The whole plan the brain proposed for one message: what runs by itself and what waits. */
+    private String messagePlan(JsonNode plan, String messageId) {
+        for (JsonNode m : plan.path("messages")) {
+            if (!m.path("id").asText().equals(messageId)) {
+                continue;
+            }
+            StringBuilder b = new StringBuilder("<h3>The plan for this message</h3><table class=\"plan\"><tr><th>action</th>"
+                    + "<th>disposition</th><th>outcome</th><th>reason</th></tr>");
+            for (JsonNode a : m.path("actions")) {
+                b.append("<tr><td>").append(e(a.path("type").asText())).append("</td><td>").append(e(a.path("disposition").asText()))
+                        .append("</td><td>").append(badge(a.path("outcome").asText())).append("</td><td>")
+                        .append(e(a.path("reason").asText())).append("</td></tr>");
+            }
+            return b.append("</table>").toString();
+        }
+        return "";
     }
 
     private String schedules(Context ctx) {
