@@ -81,10 +81,9 @@ public final class ActionGate {
         if (!exe.equals("git")) {
             return false;
         }
-        for (int i = 1; i < argv.size(); i++) {
-            String s = argv.get(i).asText("");
-            if (!s.startsWith("-")) {
-                return GIT_WRITES.contains(s);
+        for (int i = 1; i < argv.size(); i++) { // any write subcommand word counts (options such as -C take values)
+            if (GIT_WRITES.contains(argv.get(i).asText(""))) {
+                return true;
             }
         }
         return false;
