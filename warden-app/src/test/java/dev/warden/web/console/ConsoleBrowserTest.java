@@ -151,4 +151,41 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("killswitch-state"), "OFF"));
         assertThat(browser.getPageSource()).doesNotContain(TOKEN);
     }
+
+    @Test
+    void approveAnEscalationWithThePlanShown() throws Exception {
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        pool.start();
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                .header(WebServer.TOKEN_HEADER, TOKEN).POST(HttpRequest.BodyPublishers.ofString("""
+                        {"kind":"triage","payload":{"source":"api","execute":true,"messages":[
+                          {"id":"m1","from":"ops@example.test","subject":"leaked password","body":"the deploy password is in the chat"}]},
+                         "budgets":{"wall_time_s":30,"tool_calls":0,"output_bytes":100000}}""")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(201);
+        String id = Json.parse(r.body()).path("id").asText();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> app.queue().get(id).state() == dev.warden.job.JobState.escalated);
+
+        browser.get(base + "/login");
+        browser.findElement(By.id("token")).sendKeys(TOKEN);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("overview-approvals"), "1 request waits"));
+        browser.findElement(By.cssSelector("#overview-approvals a")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("article.approval")));
+        String card = browser.findElement(By.cssSelector("article.approval")).getText();
+        assertThat(card).contains("rotate_secret").contains("touches_secrets").contains("m1").contains("leaked password")
+                .contains("The plan for this message").contains("label");
+        wait.until(d -> "connected".equals(d.findElement(By.tagName("body")).getAttribute("data-live")));
+        shot("05-approval-pending");
+        browser.findElement(By.cssSelector("article.approval button.approve")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-pending"), "0 requests wait"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> app.queue().get(id).state() == dev.warden.job.JobState.succeeded);
+        browser.get(base + "/jobs/" + id);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("job-state"), "succeeded"));
+        assertThat(browser.getPageSource()).contains("approved").contains("console:tok-");
+        shot("06-approved-job-succeeded");
+        assertThat(app.store().read(tx -> tx.ledgerByCorrId(id)).toString()).contains("approval.approved").contains("console:tok-");
+    }
 }

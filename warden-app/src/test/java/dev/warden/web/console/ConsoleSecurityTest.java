@@ -98,7 +98,9 @@ class ConsoleSecurityTest {
             new String[] {"POST", "/api/schedules/nightly/enable", ""},
             new String[] {"POST", "/api/schedules/nightly/disable", ""},
             new String[] {"DELETE", "/api/schedules/nightly", null},
-            new String[] {"POST", "/api/killswitch", "{\"state\":\"on\"}"});
+            new String[] {"POST", "/api/killswitch", "{\"state\":\"on\"}"},
+            new String[] {"POST", "/api/approvals/apr-x/approve", "{\"note\":\"ok\"}"},
+            new String[] {"POST", "/api/approvals/apr-x/reject", ""});
 
     private String jobId() {
         return app.queue().list(dev.warden.store.Tx.JobFilter.all(1)).get(0).id();
