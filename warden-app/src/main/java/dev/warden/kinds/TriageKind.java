@@ -148,8 +148,12 @@ public final class TriageKind implements JobKind {
                 actions.add(o);
             }
         }
+        int actions = 0;
+        for (JsonNode m : out) {
+            actions += m.get("actions").size();
+        }
         ctx.event("triage.planned", Json.object().put("brain", brain.name()).put("messages", messages.size())
-                .put("actions", out.findValues("type").size()).put("execute", execute));
+                .put("actions", actions).put("execute", execute));
         return plan;
     }
 

@@ -14,6 +14,7 @@ import dev.warden.ledger.Ledger;
 import dev.warden.store.ApprovalsTx.ApprovalRow;
 import dev.warden.store.JobRow;
 import dev.warden.store.Tx;
+import dev.warden.testing.CliRun;
 import dev.warden.testing.MutableClock;
 import dev.warden.testing.TestWarden;
 import dev.warden.worker.WorkerPool;
@@ -255,5 +256,31 @@ class TriageApprovalTest {
         JsonNode m = message(Json.parse(done.result()), "m1");
         assertThat(action(m, "label").path("outcome").asText()).isEqualTo("executed");
         assertThat(action(m, "reply_draft").path("outcome").asText()).isEqualTo("executed");
+    }
+
+    @Test
+    void theCliListsShowsAndDecidesRequests() {
+        JobRow job = enqueue(spec(Json.object().put("source", "dir:" + inbox).put("execute", true)));
+        awaitState(job.id(), JobState.escalated);
+        String id = app.approvals().list(Approvals.PENDING, 10).get(0).id();
+        CliRun list = CliRun.in(app.dataDir(), "approvals", "list");
+        assertThat(list.code()).isZero();
+        assertThat(list.out()).contains(id).contains("pending").contains("rotate_secret");
+        CliRun show = CliRun.in(app.dataDir(), "approvals", "show", id);
+        assertThat(show.code()).isZero();
+        assertThat(Json.parse(show.out()).path("reasons").toString()).contains("touches_secrets");
+        assertThat(CliRun.in(app.dataDir(), "approvals", "list", "--state", "maybe").code()).isEqualTo(2);
+        assertThat(CliRun.in(app.dataDir(), "approvals", "approve", "apr-nope").code()).isEqualTo(3);
+        CliRun reject = CliRun.in(app.dataDir(), "approvals", "reject", id, "--note", "rotate it yourself");
+        assertThat(reject.code()).as(reject.err()).isZero();
+        assertThat(reject.out()).contains("rejected");
+        CliRun again = CliRun.in(app.dataDir(), "approvals", "approve", id);
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.err()).contains("already rejected");
+        pool.wakeUp();
+        JobRow done = awaitState(job.id(), JobState.succeeded);
+        assertThat(action(message(Json.parse(done.result()), "02-creds.txt"), "rotate_secret").path("outcome").asText())
+                .isEqualTo("rejected");
+        assertThat(CliRun.in(app.dataDir(), "approvals", "list", "--state", "all", "--json").out()).contains("rotate it yourself");
     }
 }
