@@ -35,6 +35,13 @@ import org.junit.jupiter.api.io.TempDir;
  * approved actions still go through policy; nothing already done runs twice.
  */
 class TriageApprovalTest {
+    /** The store under test: the embedded SQLite file here; PostgreSQL in {@link PostgresTriageApprovalTest}. */
+    Optional<String> storeUrl() {
+        return Optional.empty();
+    }
+
+    void release() {}
+
     @TempDir
     Path dir;
     Path inbox;
@@ -51,7 +58,7 @@ class TriageApprovalTest {
         Files.writeString(inbox.resolve("03-news.json"), "{\"from\":\"news@example.test\",\"subject\":\"Our newsletter\","
                 + "\"body\":\"Unsubscribe any time.\"}");
         Files.writeString(inbox.resolve(".hidden"), "not a message");
-        app = TestWarden.open(dir.resolve("data"), clock, """
+        app = TestWarden.open(dir.resolve("data"), clock, storeUrl(), """
                 worker: {tick_ms: 50, poll_ms: 20, lease_s: 30}
                 policy:
                   paths: {read: [%s]}
@@ -66,6 +73,7 @@ class TriageApprovalTest {
         pool.shutdown(Duration.ofSeconds(2));
         assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
         app.close();
+        release();
     }
 
     private ObjectNode spec(ObjectNode payload) {
@@ -258,29 +266,40 @@ class TriageApprovalTest {
         assertThat(action(m, "reply_draft").path("outcome").asText()).isEqualTo("executed");
     }
 
+    private CliRun cli(String... args) {
+        if (storeUrl().isEmpty()) {
+            return CliRun.in(app.dataDir(), args);
+        }
+        String[] full = new String[args.length + 2];
+        full[0] = "--store";
+        full[1] = storeUrl().get();
+        System.arraycopy(args, 0, full, 2, args.length);
+        return CliRun.in(app.dataDir(), full);
+    }
+
     @Test
     void theCliListsShowsAndDecidesRequests() {
         JobRow job = enqueue(spec(Json.object().put("source", "dir:" + inbox).put("execute", true)));
         awaitState(job.id(), JobState.escalated);
         String id = app.approvals().list(Approvals.PENDING, 10).get(0).id();
-        CliRun list = CliRun.in(app.dataDir(), "approvals", "list");
+        CliRun list = cli("approvals", "list");
         assertThat(list.code()).isZero();
         assertThat(list.out()).contains(id).contains("pending").contains("rotate_secret");
-        CliRun show = CliRun.in(app.dataDir(), "approvals", "show", id);
+        CliRun show = cli("approvals", "show", id);
         assertThat(show.code()).isZero();
         assertThat(Json.parse(show.out()).path("reasons").toString()).contains("touches_secrets");
-        assertThat(CliRun.in(app.dataDir(), "approvals", "list", "--state", "maybe").code()).isEqualTo(2);
-        assertThat(CliRun.in(app.dataDir(), "approvals", "approve", "apr-nope").code()).isEqualTo(3);
-        CliRun reject = CliRun.in(app.dataDir(), "approvals", "reject", id, "--note", "rotate it yourself");
+        assertThat(cli("approvals", "list", "--state", "maybe").code()).isEqualTo(2);
+        assertThat(cli("approvals", "approve", "apr-nope").code()).isEqualTo(3);
+        CliRun reject = cli("approvals", "reject", id, "--note", "rotate it yourself");
         assertThat(reject.code()).as(reject.err()).isZero();
         assertThat(reject.out()).contains("rejected");
-        CliRun again = CliRun.in(app.dataDir(), "approvals", "approve", id);
+        CliRun again = cli("approvals", "approve", id);
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.err()).contains("already rejected");
         pool.wakeUp();
         JobRow done = awaitState(job.id(), JobState.succeeded);
         assertThat(action(message(Json.parse(done.result()), "02-creds.txt"), "rotate_secret").path("outcome").asText())
                 .isEqualTo("rejected");
-        assertThat(CliRun.in(app.dataDir(), "approvals", "list", "--state", "all", "--json").out()).contains("rotate it yourself");
+        assertThat(cli("approvals", "list", "--state", "all", "--json").out()).contains("rotate it yourself");
     }
 }

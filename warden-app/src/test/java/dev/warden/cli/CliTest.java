@@ -80,7 +80,7 @@ class CliTest {
         CliRun r = warden("enqueue", spec("{\"kind\":\"telepathy\"}").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("budgets: required field is missing",
-                "kind: 'telepathy' is not a registered kind (one of repo_index, test_runner, doc_compactor, noop)");
+                "kind: 'telepathy' is not a registered kind (one of repo_index, test_runner, doc_compactor, noop, triage)");
     }
 
     @Test

@@ -42,6 +42,15 @@ class WebServerApiExtrasTest {
                     .build(), HttpResponse.BodyHandlers.ofString());
             String id = Json.parse(enq.body()).path("id").asText();
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> app.queue().get(id).state().isTerminal());
+            // an escalated triage job, so the approvals routes have a request to show
+            var triage = Json.object().put("kind", "triage");
+            triage.putObject("payload").put("source", "api").put("execute", true).putArray("messages").addObject()
+                    .put("id", "m1").put("subject", "leaked password").put("body", "rotate the password");
+            triage.putObject("budgets").put("wall_time_s", 30).put("tool_calls", 0).put("output_bytes", 100_000);
+            String tid = app.queue().enqueue(app.parser().parse(triage), "test").job().id();
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> app.queue().get(tid).state() == dev.warden.job.JobState.escalated);
+            String approvalId = app.approvals().forJob(tid).get(0).id();
             JsonNode spec = Json.parse(get(http, base, "/api/openapi.json").body());
             assertThat(spec.path("openapi").asText()).startsWith("3.");
             List<String> problems = new ArrayList<>();
@@ -50,7 +59,7 @@ class WebServerApiExtrasTest {
                 if (!spec.path("paths").path(path).has("get") || path.startsWith("/v1/")) {
                     continue;
                 }
-                String concrete = path.replace("{id}", id).replace("{kind}", "bundle").replace("{name}", "summary.md");
+                String concrete = path.replace("{id}", path.startsWith("/api/approvals/") ? approvalId : id).replace("{kind}", "bundle").replace("{name}", "summary.md");
                 int status = get(http, base, concrete).statusCode();
                 if (status != 200) {
                     problems.add(path + " -> " + status);
