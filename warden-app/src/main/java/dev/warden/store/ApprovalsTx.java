@@ -24,6 +24,9 @@ public interface ApprovalsTx {
 
     long countPending(String jobId);
 
+    /** Pending requests of every job. */
+    long countPending();
+
     /**
      * Moves a pending, unexpired request to {@code state}; returns false when it is no longer
      * pending or has expired (somebody else decided, or time ran out).

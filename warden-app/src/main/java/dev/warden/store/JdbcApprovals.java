@@ -119,6 +119,16 @@ final class JdbcApprovals implements ApprovalsTx {
     }
 
     @Override
+    public long countPending() {
+        return sql(() -> {
+            try (ResultSet rs = statements.prepare("SELECT COUNT(*) FROM approvals WHERE state = 'pending'").executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    @Override
     public boolean decide(String id, String state, String actor, String note, long now) {
         return sql(() -> {
             PreparedStatement ps = statements.prepare("UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, note = ? "

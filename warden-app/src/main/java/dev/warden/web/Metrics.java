@@ -153,6 +153,9 @@ final class Metrics {
         if (storeUp) {
             try {
                 kill = kill || app.store().read(tx -> tx.setting(KillSwitch.SETTING)).map("on"::equals).orElse(false);
+                long pending = app.store().read(tx -> tx.approvals().countPending());
+                gauge(b, "warden_approvals_pending", "Approval requests waiting for an operator");
+                sample(b, "warden_approvals_pending", "", pending);
                 workers(b);
                 spend(b);
                 ledgerHeads(b);

@@ -91,6 +91,7 @@ class MetricsTest {
         assertThat(value(m, "warden_store_up")).isEqualTo(1);
         assertThat(value(m, "warden_jobs{state=\"queued\"}")).isZero();
         assertThat(value(m, "warden_killswitch")).isZero();
+        assertThat(value(m, "warden_approvals_pending")).isZero();
         assertThat(value(m, "warden_model_spend_usd_today")).isEqualTo(1.25);
         assertThat(value(m, "warden_model_tokens_today")).isEqualTo(4321);
         assertThat(value(m, "warden_model_spend_cap_usd_per_day")).isEqualTo(20);

@@ -240,7 +240,7 @@ public final class Console {
                     .append(counts.getOrDefault(s, 0L)).append("</a></td>");
         }
         b.append("</tr></table></section>");
-        int waiting = app.approvals().list(Approvals.PENDING, 1000).size();
+        long waiting = app.store().read(tx -> tx.approvals().countPending());
         b.append("<section><h2>Approvals</h2><p id=\"overview-approvals\"><a href=\"/approvals\">").append(waiting)
                 .append(waiting == 1 ? " request waits" : " requests wait").append(" for a decision</a></p></section>");
         b.append(hourlyChart());
