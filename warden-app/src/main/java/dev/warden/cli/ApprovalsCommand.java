@@ -54,8 +54,8 @@ final class ApprovalsCommand implements Runnable {
                 if (json) {
                     parent.out().println(Json.pretty(app.redactor().redact(arr)));
                 } else {
-                    parent.out().printf("%-30s %-10s %-28s %-24s %s%n", "ID", "STATE", "JOB", "EXPIRES", "ACTION");
-                    arr.forEach(n -> parent.out().printf("%-30s %-10s %-28s %-24s %s%n", n.path("id").asText(),
+                    parent.out().printf("%-30s %-10s %-31s %-25s %s%n", "ID", "STATE", "JOB", "EXPIRES", "ACTION");
+                    arr.forEach(n -> parent.out().printf("%-30s %-10s %-31s %-25s %s%n", n.path("id").asText(),
                             n.path("state").asText(), n.path("job_id").asText(), n.path("expires_at").asText(),
                             n.path("summary").asText()));
                 }
