@@ -1,8 +1,9 @@
 package dev.warden.store;
 
+import static dev.warden.store.JdbcTx.sql;
+
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -16,19 +17,6 @@ final class JdbcApprovals implements ApprovalsTx {
 
     JdbcApprovals(StatementCache statements) {
         this.statements = statements;
-    }
-
-    @FunctionalInterface
-    private interface Sql<T> {
-        T run() throws SQLException;
-    }
-
-    private static <T> T sql(Sql<T> s) {
-        try {
-            return s.run();
-        } catch (SQLException e) {
-            throw new StoreException(e);
-        }
     }
 
     @Override

@@ -39,11 +39,12 @@ final class JdbcTx implements Tx {
     }
 
     @FunctionalInterface
-    private interface Sql<T> {
+    interface Sql<T> {
         T run() throws SQLException;
     }
 
-    private static <T> T sql(Sql<T> s) {
+    /** Runs JDBC work, turning {@link SQLException} into {@link StoreException}. */
+    static <T> T sql(Sql<T> s) {
         try {
             return s.run();
         } catch (SQLException e) {
