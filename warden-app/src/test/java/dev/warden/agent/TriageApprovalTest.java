@@ -96,7 +96,7 @@ class TriageApprovalTest {
     }
 
     private static JsonNode message(JsonNode result, String id) {
-        for (JsonNode m : result.path("messages")) {
+        for (JsonNode m : result.path("plans")) {
             if (m.path("id").asText().equals(id)) {
                 return m;
             }
@@ -301,5 +301,22 @@ class TriageApprovalTest {
         assertThat(action(message(Json.parse(done.result()), "02-creds.txt"), "rotate_secret").path("outcome").asText())
                 .isEqualTo("rejected");
         assertThat(cli("approvals", "list", "--state", "all", "--json").out()).contains("rotate it yourself");
+    }
+
+    @Test
+    void theTriageCommandPrintsThePlanAndRefusesBadFlags() {
+        CliRun dry = cli("triage", "--source", "dir:" + inbox);
+        assertThat(dry.code()).as(dry.err()).isZero();
+        assertThat(dry.out()).contains("dry run").contains("02-creds.txt").contains("rotate_secret")
+                .contains("would_escalate").contains("touches_secrets");
+        assertThat(app.approvals().list(null, 10)).isEmpty();
+        CliRun exec = cli("triage", "--source", "dir:" + inbox, "--execute");
+        assertThat(exec.code()).as(exec.err()).isZero();
+        assertThat(exec.out()).contains("escalated").contains("pending_approval").contains("1 action(s) wait for approval");
+        assertThat(cli("triage", "--source", "dir:" + inbox, "--execute", "--dry-run").err()).contains("choose one");
+        assertThat(cli("triage", "--source", "mailbox").err()).contains("--source: must be dir:PATH or api:FILE");
+        assertThat(cli("triage", "--source", "dir:" + dir.resolve("nope")).code()).isEqualTo(2);
+        assertThat(cli("triage", "--source", "dir:" + inbox, "--rules", dir.resolve("none.json").toString()).err())
+                .contains("--rules").contains("does not exist");
     }
 }

@@ -51,6 +51,8 @@ class WebServerApiExtrasTest {
             Awaitility.await().atMost(Duration.ofSeconds(20))
                     .until(() -> app.queue().get(tid).state() == dev.warden.job.JobState.escalated);
             String approvalId = app.approvals().forJob(tid).get(0).id();
+            // the plan is readable through the API (redaction hides content keys, not the plan)
+            assertThat(get(http, base, "/api/jobs/" + tid).body()).contains("rotate_secret").contains("pending_approval");
             JsonNode spec = Json.parse(get(http, base, "/api/openapi.json").body());
             assertThat(spec.path("openapi").asText()).startsWith("3.");
             List<String> problems = new ArrayList<>();

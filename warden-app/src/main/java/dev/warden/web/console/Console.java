@@ -589,7 +589,7 @@ public final class Console {
 
     /** The whole plan the brain proposed for one message: what runs by itself and what waits. */
     private String messagePlan(JsonNode plan, String messageId) {
-        for (JsonNode m : plan.path("messages")) {
+        for (JsonNode m : plan.path("plans")) {
             if (!m.path("id").asText().equals(messageId)) {
                 continue;
             }
