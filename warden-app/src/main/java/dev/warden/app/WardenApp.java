@@ -282,7 +282,7 @@ public final class WardenApp implements AutoCloseable {
             dev.warden.model.ModelsConfig m = config.models();
             router = new dev.warden.model.Router(m, new dev.warden.model.UpstreamClient(m.timeouts()),
                     new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(secrets::register),
-                    spend(), ledger, clock, killSwitch::isOn);
+                    spend(), ledger, clock, new ModelCallKillSwitch(killSwitch, store, System::nanoTime));
         }
         return router;
     }
