@@ -361,9 +361,24 @@ public final class WardenApp implements AutoCloseable {
         return Optional.ofNullable(notifier);
     }
 
+    private WalCheckpointer walCheckpointer;
+
+    /**
+     * For a long-running process ({@code up}, {@code worker}): on SQLite, checkpoints the WAL from
+     * a background thread so commits on the request and worker paths do not (see {@link WalCheckpointer}).
+     */
+    public synchronized void startWalCheckpointer() {
+        if (walCheckpointer == null && store instanceof dev.warden.store.sqlite.SqliteStore s) {
+            walCheckpointer = new WalCheckpointer(s);
+        }
+    }
+
     @Override
     public void close() {
         synchronized (this) {
+            if (walCheckpointer != null) {
+                walCheckpointer.close();
+            }
             if (router != null) {
                 router.close();
             }
