@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.nio.channels.SocketChannel;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -197,7 +198,7 @@ final class Http1 implements AutoCloseable {
             Conn c;
             long now = System.nanoTime();
             while ((c = q.pollFirst()) != null) { // most recently used first: the least likely to be stale
-                if (now - c.idleSince < c.keepAliveNanos && !c.socket.isClosed()) {
+                if (now - c.idleSince < c.keepAliveNanos && c.stillOpen()) {
                     return c;
                 }
                 c.destroy();
@@ -207,7 +208,8 @@ final class Http1 implements AutoCloseable {
     }
 
     private Conn connect(Origin o) throws IOException {
-        Socket s = new Socket();
+        SocketChannel ch = SocketChannel.open();
+        Socket s = ch.socket();
         try {
             s.setTcpNoDelay(true);
             try {
@@ -229,10 +231,11 @@ final class Http1 implements AutoCloseable {
                 }
                 s = tls;
             }
-            return new Conn(o, s);
+            return new Conn(o, ch, s);
         } catch (IOException | RuntimeException e) {
             try {
                 s.close();
+                ch.close();
             } catch (IOException ignored) {
                 // already failing
             }
@@ -263,17 +266,43 @@ final class Http1 implements AutoCloseable {
     /** One connection: its socket and buffered streams, reused while responses end cleanly. */
     private final class Conn {
         final Origin origin;
+        final SocketChannel channel;
         final Socket socket;
         final BufferedInputStream in;
         final OutputStream out;
         volatile long idleSince;
         long keepAliveNanos = MAX_IDLE_NANOS;
 
-        Conn(Origin origin, Socket socket) throws IOException {
+        Conn(Origin origin, SocketChannel channel, Socket socket) throws IOException {
             this.origin = origin;
+            this.channel = channel;
             this.socket = socket;
             this.in = new BufferedInputStream(socket.getInputStream(), 8192);
             this.out = socket.getOutputStream();
+        }
+
+        /**
+         * Whether an idle connection can take a request: the server has not closed it meanwhile
+         * (a common race with servers that drop idle keep-alive connections, which would fail the
+         * call, and a POST is never retried). One non-blocking read of the raw socket: nothing to
+         * read means open; end of stream, or bytes no request asked for, mean it is not usable.
+         */
+        boolean stillOpen() {
+            try {
+                if (socket.isClosed() || in.available() > 0) {
+                    return false;
+                }
+                channel.configureBlocking(false);
+                int n;
+                try {
+                    n = channel.read(java.nio.ByteBuffer.allocate(1));
+                } finally {
+                    channel.configureBlocking(true);
+                }
+                return n == 0;
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         /** A CRLF- (or LF-) terminated line of the head, without its end; null at EOF before any byte. */
@@ -301,6 +330,7 @@ final class Http1 implements AutoCloseable {
         void destroy() {
             try {
                 socket.close();
+                channel.close();
             } catch (IOException ignored) {
                 // dropping it
             }
