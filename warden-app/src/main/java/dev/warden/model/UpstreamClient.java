@@ -3,11 +3,9 @@ package dev.warden.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.common.Json;
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -142,12 +140,45 @@ public final class UpstreamClient implements AutoCloseable {
     /** An open server-sent-events response: {@link #next} returns each {@code data:} payload, null at the end. */
     public static final class Stream implements Closeable {
         private final Http1.Body body;
-        private final BufferedReader reader;
+        private final byte[] buf = new byte[2048];
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(512);
+        private int pos;
+        private int lim;
+        private boolean skipLf;
         private boolean done;
 
         Stream(Http1.Body body) {
             this.body = body;
-            this.reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8), 2048);
+        }
+
+        /** The next line (ended by LF, CRLF or CR, as SSE allows) without its end; null at the end of the body. */
+        private String readLine() throws IOException {
+            line.reset();
+            boolean any = false;
+            while (true) {
+                if (pos == lim) {
+                    int n = body.read(buf, 0, buf.length);
+                    if (n < 0) {
+                        return any ? line.toString(StandardCharsets.UTF_8) : null;
+                    }
+                    pos = 0;
+                    lim = n;
+                    continue;
+                }
+                byte b = buf[pos++];
+                if (skipLf) {
+                    skipLf = false;
+                    if (b == '\n') {
+                        continue;
+                    }
+                }
+                if (b == '\n' || b == '\r') {
+                    skipLf = b == '\r';
+                    return line.toString(StandardCharsets.UTF_8);
+                }
+                line.write(b);
+                any = true;
+            }
         }
 
         /** The next event's data, or null when the upstream sent {@code [DONE]} or ended the stream. */
@@ -157,7 +188,7 @@ public final class UpstreamClient implements AutoCloseable {
             }
             StringBuilder data = null;
             String line;
-            while ((line = reader.readLine()) != null) {
+            while ((line = readLine()) != null) {
                 if (line.isEmpty()) {
                     if (data != null) {
                         break;
@@ -189,7 +220,11 @@ public final class UpstreamClient implements AutoCloseable {
         public void close() {
             if (done) {
                 try {
-                    reader.skip(64 * 1024);
+                    long total = lim - pos;
+                    int n;
+                    while (total < 64 * 1024 && (n = body.read(buf, 0, buf.length)) >= 0) {
+                        total += n;
+                    }
                 } catch (IOException ignored) {
                     // not reusable: close() drops it
                 }
