@@ -10,6 +10,7 @@ import dev.warden.model.GatewayTokens;
 import dev.warden.model.Router;
 import dev.warden.model.Spend;
 import dev.warden.web.FailedAttempts;
+import dev.warden.web.WebServer;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -83,7 +84,7 @@ public final class GatewayRoutes {
         }
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(ctx.bodyAsBytes());
+            body = Json.MAPPER.readTree(body(ctx));
         } catch (IOException e) {
             error(ctx, 400, "invalid_json", "the request body is not valid JSON", "invalid_request_error");
             return;
@@ -110,6 +111,25 @@ public final class GatewayRoutes {
         } catch (Router.CallFailed e) {
             error(ctx, e.httpStatus(), e.code(), e.getMessage(), type(e));
         }
+    }
+
+    /**
+     * The request body: read at its declared length when it has one (Javalin's own reader copies
+     * through an 8 KB buffer per request), within the same 1 MiB limit (413 above it).
+     */
+    private static byte[] body(Context ctx) throws IOException {
+        long length = ctx.req().getContentLengthLong();
+        if (length < 0) {
+            return ctx.bodyAsBytes();
+        }
+        if (length > WebServer.MAX_BODY) {
+            throw new io.javalin.http.HttpResponseException(413, "payload too large");
+        }
+        byte[] b = ctx.req().getInputStream().readNBytes((int) length);
+        if (b.length < length) {
+            throw new IOException("the request body ended early");
+        }
+        return b;
     }
 
     /** The request problems a client should hear about before any routing: each names the field. */
