@@ -364,7 +364,7 @@ public final class WardenApp implements AutoCloseable {
     private WalCheckpointer walCheckpointer;
 
     /**
-     * For a long-running process ({@code up}, {@code worker}): on SQLite, checkpoints the WAL from
+     * For {@code warden up} (a long-running process): on SQLite, checkpoints the WAL from
      * a background thread so commits on the request and worker paths do not (see {@link WalCheckpointer}).
      */
     public synchronized void startWalCheckpointer() {
