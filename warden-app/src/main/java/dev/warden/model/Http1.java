@@ -248,8 +248,18 @@ final class Http1 implements AutoCloseable {
             c.destroy();
             return;
         }
-        c.idleSince = System.nanoTime();
-        idle.computeIfAbsent(c.origin, k -> new ConcurrentLinkedDeque<>()).offerFirst(c);
+        long now = System.nanoTime();
+        c.idleSince = now;
+        ConcurrentLinkedDeque<Conn> q = idle.computeIfAbsent(c.origin, k -> new ConcurrentLinkedDeque<>());
+        q.offerFirst(c);
+        // reuse is most-recent-first, so connections left over from a burst sink to the tail: close
+        // the expired ones there instead of holding their sockets until a larger burst reaches them
+        Conn oldest;
+        while ((oldest = q.peekLast()) != null && oldest != c && now - oldest.idleSince >= oldest.keepAliveNanos) {
+            if (q.removeLastOccurrence(oldest)) {
+                oldest.destroy();
+            }
+        }
     }
 
     @Override

@@ -22,6 +22,8 @@ class Http1Test {
     static final class RawServer implements AutoCloseable {
         final ServerSocket server;
         final AtomicInteger connections = new AtomicInteger();
+        /** Connections the client closed (end of stream where a request would start). */
+        final AtomicInteger closedByClient = new AtomicInteger();
 
         RawServer(Function<Integer, String> reply) throws IOException {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -30,7 +32,7 @@ class Http1Test {
                     try {
                         Socket s = server.accept();
                         connections.incrementAndGet();
-                        Thread.ofVirtual().start(() -> serve(s, reply));
+                        Thread.ofVirtual().start(() -> serve(s, reply, closedByClient));
                     } catch (IOException e) {
                         return;
                     }
@@ -38,12 +40,13 @@ class Http1Test {
             });
         }
 
-        private static void serve(Socket s, Function<Integer, String> reply) {
+        private static void serve(Socket s, Function<Integer, String> reply, AtomicInteger closedByClient) {
             try (s; BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1))) {
                 OutputStream out = s.getOutputStream();
                 for (int n = 0; ; n++) {
                     String line = in.readLine();
                     if (line == null) {
+                        closedByClient.incrementAndGet();
                         return;
                     }
                     int length = 0;
@@ -134,6 +137,27 @@ class Http1Test {
              Http1 http = client()) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> body(http, s.target())).isInstanceOf(IOException.class)
                     .hasMessageContaining("closed the connection");
+        }
+    }
+
+    @Test
+    void connectionsLeftIdleByABurstAreClosedOnceExpired() throws Exception {
+        try (RawServer s = new RawServer(n -> "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=2\r\nContent-Length: 1\r\n\r\nx");
+             Http1 http = client()) {
+            Http1.Response a = http.send(s.target(), "GET", Map.of(), null);
+            Http1.Response b = http.send(s.target(), "GET", Map.of(), null); // a burst of two: two connections
+            b.body.readAllBytes();
+            b.body.close();
+            a.body.readAllBytes();
+            a.body.close(); // a is the most recent: reused next, b waits at the tail
+            assertThat(s.connections.get()).isEqualTo(2);
+            for (int i = 0; i < 3; i++) { // timeout=2 leaves one second of idle time
+                Thread.sleep(600);
+                assertThat(body(http, s.target())).isEqualTo("x");
+            }
+            Thread.sleep(200);
+            assertThat(s.connections.get()).isEqualTo(2); // a served every request
+            assertThat(s.closedByClient.get()).isEqualTo(1); // b expired at the tail and was closed, no burst needed
         }
     }
 }
