@@ -125,11 +125,7 @@ public final class GatewayRoutes {
         ctx.status(200).contentType("application/json").result(Json.write(n));
     }
 
-    public void chatCompletions(Context ctx) throws IOException {
-        chatCompletions(of(ctx));
-    }
-
-    /** {@code POST /v1/chat/completions}. */
+    /** {@code POST /v1/chat/completions}, served by {@link GatewayHandler} ahead of Javalin. */
     void chatCompletions(Exchange ctx) throws IOException {
         Optional<GatewayTokens.Client> client = authenticate(ctx);
         if (client.isEmpty()) {
