@@ -188,6 +188,10 @@ public final class GatewayBench {
 
     /** A minimal OpenAI-compatible upstream: a fixed completion, or a 3-token stream with usage. */
     static HttpServer upstream() throws IOException {
+        // The JDK server closes a connection right after its response, without saying so, whenever 200 others are
+        // idle (the open-loop client leaves that many after a hiccup): whoever reuses it next (the gateway's pool)
+        // fails a call that a real provider would have served. Not what is being measured.
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "100000");
         HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
         s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         byte[] plain = ("{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"bench-model\",\"choices\":[{\"index\":0,"

@@ -285,7 +285,7 @@ public final class WardenApp implements AutoCloseable {
             dev.warden.model.ModelsConfig m = config.models();
             router = new dev.warden.model.Router(m, new dev.warden.model.UpstreamClient(m.timeouts()),
                     new dev.warden.model.CircuitBreakers(m.breaker(), clock), dev.warden.model.ProviderKeys.fromSystem(secrets::register),
-                    spend(), ledger, clock, killSwitch::isOn);
+                    spend(), ledger, clock, new ModelCallKillSwitch(killSwitch, store, System::nanoTime));
         }
         return router;
     }
@@ -368,9 +368,24 @@ public final class WardenApp implements AutoCloseable {
         return Optional.ofNullable(notifier);
     }
 
+    private WalCheckpointer walCheckpointer;
+
+    /**
+     * For {@code warden up} (a long-running process): on SQLite, checkpoints the WAL from
+     * a background thread so commits on the request and worker paths do not (see {@link WalCheckpointer}).
+     */
+    public synchronized void startWalCheckpointer() {
+        if (walCheckpointer == null && store instanceof dev.warden.store.sqlite.SqliteStore s) {
+            walCheckpointer = new WalCheckpointer(s);
+        }
+    }
+
     @Override
     public void close() {
         synchronized (this) {
+            if (walCheckpointer != null) {
+                walCheckpointer.close();
+            }
             if (router != null) {
                 router.close();
             }

@@ -152,8 +152,24 @@ public final class Router {
         return call.finished;
     }
 
+    /** {@link #candidates} per target: the config is immutable, so each list is worked out once. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Optional<List<ModelsConfig.ModelDef>>> candidateCache =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The candidates for a target: a route's models (a route that is not pinned falls back to {@code general} last), or one model. */
     public Optional<List<ModelsConfig.ModelDef>> candidates(String target) {
+        Optional<List<ModelsConfig.ModelDef>> cached = candidateCache.get(target);
+        if (cached != null) {
+            return cached;
+        }
+        Optional<List<ModelsConfig.ModelDef>> c = computeCandidates(target);
+        if (c.isPresent()) { // unknown targets are not kept: a client could fill the map with names
+            candidateCache.putIfAbsent(target, c);
+        }
+        return c;
+    }
+
+    private Optional<List<ModelsConfig.ModelDef>> computeCandidates(String target) {
         ModelsConfig.Route route = config.routes().get(target);
         List<String> ids = new ArrayList<>();
         if (route != null) {

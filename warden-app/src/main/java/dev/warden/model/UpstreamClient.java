@@ -3,42 +3,26 @@ package dev.warden.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.warden.common.Json;
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A thin OpenAI-compatible client on {@link HttpClient}: one request per call, no retries (the
- * router's loop is the only place a call is tried again), HTTP/1.1, a connect timeout, and a read
- * timeout that also covers a stalled response body or stream.
+ * A thin OpenAI-compatible client: one request per call, no retries (the router's loop is the only
+ * place a call is tried again), HTTP/1.1 on pooled keep-alive connections ({@link Http1}), a
+ * connect timeout, and a read timeout that bounds the wait for the response and every later read
+ * of its body or stream (a stalled upstream fails the attempt as {@code transient_network}).
  */
 public final class UpstreamClient implements AutoCloseable {
-    private final HttpClient http;
-    private final Duration readTimeout;
-    private final java.util.concurrent.ScheduledThreadPoolExecutor watchdog = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-        Thread t = new Thread(r, "upstream-read-timeout");
-        t.setDaemon(true);
-        return t;
-    });
-
-    {
-        watchdog.setRemoveOnCancelPolicy(true); // a finished response's timer leaves the queue at once
-    }
+    private final Http1 http;
+    private final Map<URI, Http1.Target> chatTargets = new ConcurrentHashMap<>();
 
     public UpstreamClient(ModelsConfig.Timeouts timeouts) {
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeouts.connect())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-        this.readTimeout = timeouts.read();
+        this.http = new Http1(timeouts.connect(), timeouts.read());
     }
 
     /** A failed attempt: its class, the HTTP status (0 when there was none) and a short reason. */
@@ -57,21 +41,21 @@ public final class UpstreamClient implements AutoCloseable {
     /** POSTs {@code body} to {@code <base_url>/chat/completions}; streams when {@code body.stream} is true. */
     public Result chat(URI baseUrl, String key, ObjectNode body) {
         boolean stream = body.path("stream").asBoolean(false);
-        HttpResponse<InputStream> resp;
+        Http1.Response resp;
         try {
-            resp = send(URI.create(baseUrl + "/chat/completions"), key, Json.write(body));
+            Http1.Target target = chatTargets.computeIfAbsent(baseUrl, b -> Http1.Target.of(URI.create(b + "/chat/completions")));
+            resp = http.send(target, "POST", headers(key, true), Json.MAPPER.writeValueAsBytes(body));
         } catch (IOException e) {
             return new Failed(new Failure(ErrorClass.TRANSIENT_NETWORK, 0, describe(e)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Failed(new Failure(ErrorClass.TRANSIENT_NETWORK, 0, "interrupted"));
+        } catch (IllegalArgumentException e) {
+            return new Failed(new Failure(ErrorClass.NON_TRANSIENT, 0, "bad base_url: " + e.getMessage()));
         }
-        Guard guard = new Guard(resp.body());
-        int status = resp.statusCode();
+        Http1.Body guard = resp.body;
+        int status = resp.status;
         if (status / 100 != 2) {
             String detail;
             try {
-                detail = errorMessage(guard.readAll(64 * 1024));
+                detail = errorMessage(readAll(guard, 64 * 1024));
             } catch (IOException e) {
                 detail = describe(e);
             } finally {
@@ -83,7 +67,7 @@ public final class UpstreamClient implements AutoCloseable {
             return new Streaming(new Stream(guard));
         }
         try (guard) {
-            byte[] bytes = guard.readAll(32 * 1024 * 1024);
+            byte[] bytes = readAll(guard, 32 * 1024 * 1024);
             JsonNode json;
             try {
                 json = Json.MAPPER.readTree(bytes);
@@ -99,35 +83,43 @@ public final class UpstreamClient implements AutoCloseable {
         }
     }
 
+    private static Map<String, String> headers(String key, boolean json) {
+        if (key == null) {
+            return json ? Map.of("Content-Type", "application/json") : Map.of();
+        }
+        return json ? Map.of("Content-Type", "application/json", "Authorization", "Bearer " + key) : Map.of("Authorization", "Bearer " + key);
+    }
+
     /** GETs {@code <base_url>/models}: the probe of {@code warden models doctor}. */
     public Failure probe(URI baseUrl, String key) {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + "/models")).timeout(readTimeout).GET();
-            if (key != null) {
-                b.header("Authorization", "Bearer " + key);
-            }
-            HttpResponse<InputStream> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-            try (Guard g = new Guard(resp.body())) {
-                String detail = resp.statusCode() / 100 == 2 ? "" : errorMessage(g.readAll(64 * 1024));
-                return resp.statusCode() / 100 == 2 ? null
-                        : new Failure(ErrorClass.ofStatus(resp.statusCode()), resp.statusCode(), "HTTP " + resp.statusCode() + " " + detail);
+            Http1.Response resp = http.send(Http1.Target.of(URI.create(baseUrl + "/models")), "GET", headers(key, false), null);
+            try (Http1.Body b = resp.body) {
+                int status = resp.status;
+                String detail = status / 100 == 2 ? "" : errorMessage(readAll(b, 64 * 1024));
+                if (status / 100 == 2) {
+                    readAll(b, 1024 * 1024); // to its end, so the connection can be reused
+                }
+                return status / 100 == 2 ? null : new Failure(ErrorClass.ofStatus(status), status, "HTTP " + status + " " + detail);
             }
         } catch (IOException e) {
             return new Failure(ErrorClass.TRANSIENT_NETWORK, 0, describe(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Failure(ErrorClass.TRANSIENT_NETWORK, 0, "interrupted");
+        } catch (IllegalArgumentException e) {
+            return new Failure(ErrorClass.NON_TRANSIENT, 0, "bad base_url: " + e.getMessage());
         }
     }
 
-    private HttpResponse<InputStream> send(URI uri, String key, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(readTimeout)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
+    private static byte[] readAll(InputStream in, int max) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(1024);
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf, 0, buf.length)) >= 0) {
+            out.write(buf, 0, n);
+            if (out.size() > max) {
+                throw new IOException("response larger than " + max + " bytes");
+            }
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        return out.toByteArray();
     }
 
     private static String errorMessage(byte[] body) {
@@ -145,129 +137,48 @@ public final class UpstreamClient implements AutoCloseable {
         return e.getMessage() == null ? name : name + ": " + e.getMessage();
     }
 
-    /**
-     * A response body whose reads are bounded by the read timeout: a stalled upstream has its
-     * stream closed under the reader, which then fails with an {@link IOException}.
-     */
-    final class Guard implements Closeable {
-        private final InputStream in;
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile long lastActivity = System.nanoTime();
-        private volatile boolean timedOut;
-        private volatile java.util.concurrent.ScheduledFuture<?> timer;
-
-        Guard(InputStream in) {
-            this.in = in;
-            schedule(readTimeout.toNanos());
-        }
-
-        private void schedule(long delayNanos) {
-            if (closed.get()) {
-                return;
-            }
-            timer = watchdog.schedule(() -> {
-                long idle = System.nanoTime() - lastActivity;
-                if (closed.get()) {
-                    return;
-                }
-                if (idle >= readTimeout.toNanos()) {
-                    timedOut = true;
-                    close();
-                } else {
-                    schedule(readTimeout.toNanos() - idle);
-                }
-            }, delayNanos, TimeUnit.NANOSECONDS);
-        }
-
-        int read(byte[] buf) throws IOException {
-            try {
-                int n = in.read(buf);
-                lastActivity = System.nanoTime();
-                return n;
-            } catch (IOException e) {
-                throw timedOut ? new java.net.http.HttpTimeoutException("no data from upstream for " + readTimeout.toMillis() + " ms") : e;
-            }
-        }
-
-        byte[] readAll(int max) throws IOException {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            int n;
-            while ((n = read(buf)) >= 0) {
-                out.write(buf, 0, n);
-                if (out.size() > max) {
-                    throw new IOException("response larger than " + max + " bytes");
-                }
-            }
-            return out.toByteArray();
-        }
-
-        InputStream asStream() {
-            return new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    int n = read(one, 0, 1);
-                    return n < 0 ? -1 : one[0] & 0xff;
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    try {
-                        int n = in.read(b, off, len);
-                        lastActivity = System.nanoTime();
-                        return n;
-                    } catch (IOException e) {
-                        throw timedOut ? new java.net.http.HttpTimeoutException("no data from upstream for "
-                                + readTimeout.toMillis() + " ms") : e;
-                    }
-                }
-            };
-        }
-
-        /**
-         * Reads what is left of a response that ended properly (a stream's closing chunk), so the
-         * connection goes back to the pool instead of being torn down; then closes.
-         */
-        void drainAndClose() {
-            try {
-                byte[] buf = new byte[8192];
-                int total = 0;
-                int n;
-                while (!closed.get() && (n = read(buf)) >= 0 && (total += n) < 64 * 1024) {
-                    // discard
-                }
-            } catch (IOException ignored) {
-                // the connection is not reusable; close() below drops it
-            }
-            close();
-        }
-
-        @Override
-        public void close() {
-            if (closed.compareAndSet(false, true)) {
-                java.util.concurrent.ScheduledFuture<?> t = timer;
-                if (t != null) {
-                    t.cancel(false);
-                }
-                try {
-                    in.close();
-                } catch (IOException ignored) {
-                    // closing a broken connection
-                }
-            }
-        }
-    }
-
     /** An open server-sent-events response: {@link #next} returns each {@code data:} payload, null at the end. */
     public static final class Stream implements Closeable {
-        private final Guard guard;
-        private final BufferedReader reader;
+        private final Http1.Body body;
+        private final byte[] buf = new byte[2048];
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(512);
+        private int pos;
+        private int lim;
+        private boolean skipLf;
         private boolean done;
 
-        Stream(Guard guard) {
-            this.guard = guard;
-            this.reader = new BufferedReader(new InputStreamReader(guard.asStream(), StandardCharsets.UTF_8));
+        Stream(Http1.Body body) {
+            this.body = body;
+        }
+
+        /** The next line (ended by LF, CRLF or CR, as SSE allows) without its end; null at the end of the body. */
+        private String readLine() throws IOException {
+            line.reset();
+            boolean any = false;
+            while (true) {
+                if (pos == lim) {
+                    int n = body.read(buf, 0, buf.length);
+                    if (n < 0) {
+                        return any ? line.toString(StandardCharsets.UTF_8) : null;
+                    }
+                    pos = 0;
+                    lim = n;
+                    continue;
+                }
+                byte b = buf[pos++];
+                if (skipLf) {
+                    skipLf = false;
+                    if (b == '\n') {
+                        continue;
+                    }
+                }
+                if (b == '\n' || b == '\r') {
+                    skipLf = b == '\r';
+                    return line.toString(StandardCharsets.UTF_8);
+                }
+                line.write(b);
+                any = true;
+            }
         }
 
         /** The next event's data, or null when the upstream sent {@code [DONE]} or ended the stream. */
@@ -277,7 +188,7 @@ public final class UpstreamClient implements AutoCloseable {
             }
             StringBuilder data = null;
             String line;
-            while ((line = reader.readLine()) != null) {
+            while ((line = readLine()) != null) {
                 if (line.isEmpty()) {
                     if (data != null) {
                         break;
@@ -301,19 +212,29 @@ public final class UpstreamClient implements AutoCloseable {
             return data.toString();
         }
 
+        /**
+         * After {@code [DONE]}, reads what is left of the response (its closing chunk) so the
+         * connection is reused; otherwise closes the connection.
+         */
         @Override
         public void close() {
             if (done) {
-                guard.drainAndClose();
-            } else {
-                guard.close();
+                try {
+                    long total = lim - pos;
+                    int n;
+                    while (total < 64 * 1024 && (n = body.read(buf, 0, buf.length)) >= 0) {
+                        total += n;
+                    }
+                } catch (IOException ignored) {
+                    // not reusable: close() drops it
+                }
             }
+            body.close();
         }
     }
 
     @Override
     public void close() {
-        watchdog.shutdownNow();
         http.close();
     }
 }

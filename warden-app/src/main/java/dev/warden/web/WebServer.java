@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class WebServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
     public static final String TOKEN_HEADER = "X-Warden-Token";
-    static final long MAX_BODY = 1024 * 1024;
+    public static final long MAX_BODY = 1024 * 1024;
     static final int MAX_BAD_TOKENS_PER_MINUTE = 20;
 
     private final WardenApp app;
@@ -95,6 +95,12 @@ public final class WebServer implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.concurrency.useVirtualThreads = true;
             cfg.http.maxRequestSize = MAX_BODY;
+            // Jetty's per-connection header cache sizes a trie of 1,024 nodes (96 KB) by default,
+            // allocated for every new connection; the headers worth caching here fit in a quarter
+            cfg.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(256));
+            // POST /v1/chat/completions is served ahead of the servlet layer (see GatewayHandler)
+            cfg.jetty.modifyServletContextHandler(h -> h.insertHandler(
+                    new dev.warden.web.gateway.GatewayHandler(gateway, app.redactor()::scrub)));
             cfg.jetty.host = host;
             cfg.jetty.port = port;
             cfg.staticFiles.enableWebjars();
@@ -136,7 +142,6 @@ public final class WebServer implements AutoCloseable {
             }));
             cfg.routes.get("/api/killswitch", ctx -> json(ctx, 200, killSwitchState()));
             new ApiExtras(app).register(cfg.routes);
-            cfg.routes.post("/v1/chat/completions", gateway::chatCompletions);
             cfg.routes.get("/metrics", new Metrics(app, sessions::tokenMatches, badTokens)::handle);
             cfg.routes.get("/v1/models", gateway::models);
             cfg.routes.post("/api/killswitch", ctx -> locked(ctx, "killswitch", () -> setKillSwitch(ctx)));
@@ -168,13 +173,18 @@ public final class WebServer implements AutoCloseable {
     // ------------------------------------------------------------------ security
 
     private void securityHeaders(Context ctx) {
-        ctx.header("X-Content-Type-Options", "nosniff");
-        ctx.header("X-Frame-Options", "DENY");
-        ctx.header("Referrer-Policy", "same-origin"); // no-referrer would make browsers send "Origin: null" on same-origin form posts
+        securityHeaders(ctx::header);
+    }
+
+    /** The headers every response carries (also the gateway's, which is served ahead of Javalin). */
+    public static void securityHeaders(java.util.function.BiConsumer<String, String> header) {
+        header.accept("X-Content-Type-Options", "nosniff");
+        header.accept("X-Frame-Options", "DENY");
+        header.accept("Referrer-Policy", "same-origin"); // no-referrer would make browsers send "Origin: null" on same-origin form posts
         // no inline scripts or styles anywhere: scripts and styles come from this origin only
-        ctx.header("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        header.accept("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                 + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
-        ctx.header("Cache-Control", "no-store");
+        header.accept("Cache-Control", "no-store");
     }
 
     /**
@@ -403,14 +413,18 @@ public final class WebServer implements AutoCloseable {
     }
 
     private void error(Context ctx, ErrorCode code, String message, WardenException e) {
-        int status = switch (code) {
+        error(ctx, code.wireName(), message, e, statusOf(code));
+    }
+
+    /** The HTTP status an error code answers with. */
+    public static int statusOf(ErrorCode code) {
+        return switch (code) {
             case BAD_INPUT -> 400;
             case NOT_FOUND -> 404;
             case POLICY_DENIED -> 403;
             case KILL_SWITCH_ON -> 503;
             default -> 500;
         };
-        error(ctx, code.wireName(), message, e, status);
     }
 
     private void error(Context ctx, String code, String message, WardenException e, int status) {

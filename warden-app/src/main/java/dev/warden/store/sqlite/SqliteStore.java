@@ -101,6 +101,50 @@ public final class SqliteStore implements Store {
         }
     }
 
+    /** A connection of its own for {@link #checkpointWal}, opened on first use. */
+    private Connection checkpointer;
+    private boolean closed;
+
+    /**
+     * Hands the WAL checkpoints to {@link #checkpointWal} (called by a background thread of a
+     * long-running process): the writer's commits then run SQLite's automatic checkpoint, with its
+     * page copying and two fsyncs while the write lock is held, only once the WAL holds
+     * {@code safetyPages} pages (the background thread stopped or cannot keep up) instead of 1,000.
+     */
+    public void deferAutoCheckpoint(int safetyPages) {
+        writeLock.lock();
+        try (java.sql.Statement s = writer.connection().createStatement()) {
+            s.execute("PRAGMA wal_autocheckpoint=" + safetyPages);
+        } catch (SQLException e) {
+            throw new StoreException("cannot set wal_autocheckpoint: " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Copies the committed WAL frames into the database file (a PASSIVE checkpoint: it neither
+     * waits for nor blocks readers or the writer) on a connection of its own, and returns the
+     * frames the WAL held. Durability is unchanged: commits are durable exactly as before (WAL,
+     * synchronous NORMAL); only the thread that pays for the checkpoint changes.
+     */
+    public synchronized int checkpointWal() {
+        if (closed) {
+            return 0;
+        }
+        try {
+            if (checkpointer == null) {
+                checkpointer = open(false);
+            }
+            try (java.sql.Statement s = checkpointer.createStatement();
+                 java.sql.ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+                return rs.next() ? rs.getInt(2) : 0;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("WAL checkpoint failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public String describe() {
         return "sqlite:" + file;
@@ -118,6 +162,17 @@ public final class SqliteStore implements Store {
             StatementCache c;
             while ((c = readers.poll()) != null) {
                 closeQuietly(c);
+            }
+            synchronized (this) {
+                closed = true;
+                if (checkpointer != null) {
+                    try {
+                        checkpointer.close();
+                    } catch (SQLException ignored) {
+                        // closing: nothing to do
+                    }
+                    checkpointer = null;
+                }
             }
         } finally {
             writeLock.unlock();

@@ -10,6 +10,7 @@ import dev.warden.model.GatewayTokens;
 import dev.warden.model.Router;
 import dev.warden.model.Spend;
 import dev.warden.web.FailedAttempts;
+import dev.warden.web.WebServer;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,7 +42,55 @@ public final class GatewayRoutes {
         return tokens;
     }
 
-    private Optional<GatewayTokens.Client> authenticate(Context ctx) {
+    /** What the gateway needs of an HTTP exchange (Javalin's {@link Context}, or Jetty's own request for chat completions). */
+    interface Exchange {
+        String header(String name);
+
+        String ip();
+
+        /** The request body, read within {@link WebServer#MAX_BODY} (an {@link io.javalin.http.HttpResponseException} 413 above it). */
+        byte[] body() throws IOException;
+
+        void respond(int status, String contentType, byte[] body) throws IOException;
+
+        /** Sends the head of a streamed response; the body follows on the returned stream, each write flushed by the caller. */
+        OutputStream openStream(int status, String contentType, String cacheControl) throws IOException;
+    }
+
+    /** Javalin's exchange (GET /v1/models). */
+    private static Exchange of(Context ctx) {
+        return new Exchange() {
+            @Override
+            public String header(String name) {
+                return ctx.header(name);
+            }
+
+            @Override
+            public String ip() {
+                return ctx.ip();
+            }
+
+            @Override
+            public byte[] body() throws IOException {
+                return GatewayRoutes.body(ctx);
+            }
+
+            @Override
+            public void respond(int status, String contentType, byte[] body) {
+                ctx.status(status).contentType(contentType).result(body);
+            }
+
+            @Override
+            public OutputStream openStream(int status, String contentType, String cacheControl) throws IOException {
+                ctx.res().setStatus(status);
+                ctx.res().setContentType(contentType);
+                ctx.res().setHeader("Cache-Control", cacheControl);
+                return ctx.res().getOutputStream();
+            }
+        };
+    }
+
+    private Optional<GatewayTokens.Client> authenticate(Exchange ctx) {
         String ip = ctx.ip();
         if (failed.limited(ip)) {
             error(ctx, 429, "rate_limited", "too many failed token attempts; wait a minute", "rate_limit_error");
@@ -61,7 +110,7 @@ public final class GatewayRoutes {
     }
 
     public void models(Context ctx) {
-        Optional<GatewayTokens.Client> client = authenticate(ctx);
+        Optional<GatewayTokens.Client> client = authenticate(of(ctx));
         if (client.isEmpty()) {
             return;
         }
@@ -76,15 +125,16 @@ public final class GatewayRoutes {
         ctx.status(200).contentType("application/json").result(Json.write(n));
     }
 
-    public void chatCompletions(Context ctx) {
+    /** {@code POST /v1/chat/completions}, served by {@link GatewayHandler} ahead of Javalin. */
+    void chatCompletions(Exchange ctx) throws IOException {
         Optional<GatewayTokens.Client> client = authenticate(ctx);
         if (client.isEmpty()) {
             return;
         }
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(ctx.bodyAsBytes());
-        } catch (IOException e) {
+            body = Json.MAPPER.readTree(ctx.body());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
             error(ctx, 400, "invalid_json", "the request body is not valid JSON", "invalid_request_error");
             return;
         }
@@ -104,12 +154,31 @@ public final class GatewayRoutes {
                 app.router().stream(caller, target, request, new SseSink(ctx));
             } else {
                 Router.Completion done = app.router().complete(caller, target, request);
-                ctx.status(200).contentType("application/json")
-                        .result(app.redactor().scrub(new String(done.raw(), StandardCharsets.UTF_8)));
+                ctx.respond(200, "application/json",
+                        app.redactor().scrub(new String(done.raw(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
             }
         } catch (Router.CallFailed e) {
             error(ctx, e.httpStatus(), e.code(), e.getMessage(), type(e));
         }
+    }
+
+    /**
+     * The request body: read at its declared length when it has one (Javalin's own reader copies
+     * through an 8 KB buffer per request), within the same 1 MiB limit (413 above it).
+     */
+    private static byte[] body(Context ctx) throws IOException {
+        long length = ctx.req().getContentLengthLong();
+        if (length < 0) {
+            return ctx.bodyAsBytes();
+        }
+        if (length > WebServer.MAX_BODY) {
+            throw new io.javalin.http.HttpResponseException(413, "payload too large");
+        }
+        byte[] b = ctx.req().getInputStream().readNBytes((int) length);
+        if (b.length < length) {
+            throw new IOException("the request body ended early");
+        }
+        return b;
     }
 
     /** The request problems a client should hear about before any routing: each names the field. */
@@ -146,26 +215,27 @@ public final class GatewayRoutes {
         };
     }
 
-    private void error(Context ctx, int status, String code, String message, String type) {
-        ctx.status(status).contentType("application/json")
-                .result(Json.write(Router.openAiError(code, app.redactor().scrub(message), type)));
+    private void error(Exchange ctx, int status, String code, String message, String type) {
+        try {
+            ctx.respond(status, "application/json",
+                    Json.MAPPER.writeValueAsBytes(Router.openAiError(code, app.redactor().scrub(message), type)));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the client went away
+        }
     }
 
     /** Writes a streamed call to the client as server-sent events, flushing each event. */
     private final class SseSink implements Router.StreamSink {
-        private final Context ctx;
+        private final Exchange ctx;
         private OutputStream out;
 
-        SseSink(Context ctx) {
+        SseSink(Exchange ctx) {
             this.ctx = ctx;
         }
 
         @Override
         public void begin() throws IOException {
-            ctx.res().setStatus(200);
-            ctx.res().setContentType("text/event-stream");
-            ctx.res().setHeader("Cache-Control", "no-cache");
-            out = ctx.res().getOutputStream();
+            out = ctx.openStream(200, "text/event-stream", "no-cache");
         }
 
         @Override
