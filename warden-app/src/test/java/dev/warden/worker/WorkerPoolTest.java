@@ -233,6 +233,8 @@ class WorkerPoolTest {
                 .formatted(outsideRoots, outsideRoots));
         try (WardenApp strict = WardenApp.open(new WardenApp.Options(app.dataDir(), Optional.empty(),
                 Optional.of(strictDir.resolve("warden.yaml")), Clock.systemUTC()))) {
+            // the permissive pool stops first: once the job is due it must not be the one that claims it
+            pool.shutdown(Duration.ZERO);
             // make it due now
             strict.store().write(tx -> {
                 JobRow r = tx.findJob(job.id()).orElseThrow();
@@ -242,7 +244,6 @@ class WorkerPoolTest {
                         r.createdAt(), r.updatedAt(), r.startedAt(), r.finishedAt()), java.util.EnumSet.of(JobState.queued), r.claims());
                 return null;
             });
-            pool.shutdown(Duration.ZERO);
             WorkerPool strictPool = strict.newWorkerPool(1);
             strictPool.drainOnce();
             strictPool.shutdown(Duration.ZERO);
