@@ -144,93 +144,61 @@ public final class Queue {
             return new ClaimResult.KillSwitchOn();
         }
         return store.write(tx -> {
-            List<EventDraft> events = new ArrayList<>();
-            ClaimResult r = claimIn(tx, owner, max, events);
-            ledger.append(tx, events);
-            return r;
-        });
-    }
-
-    /**
-     * Applies {@code outcomes} and then claims up to {@code maxClaim} jobs for {@code owner}, in one
-     * transaction with one ledger append: the worker's completion lane hands the slots its outcomes
-     * free straight to new attempts, one commit where a claim and a completion would take two. The
-     * claim is exactly {@link #claim}'s (kill switch, slot capacity counted after the outcomes);
-     * {@code maxClaim} 0 only completes.
-     */
-    public record CompletedAndClaimed(List<Optional<JobRow>> completed, ClaimResult claimed) {}
-
-    public CompletedAndClaimed completeAndClaim(List<Outcome> outcomes, String owner, int maxClaim) {
-        boolean claim = maxClaim > 0 && !killSwitch.fileOn();
-        if (outcomes.isEmpty() && !claim) {
-            return new CompletedAndClaimed(List.of(), maxClaim > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty());
-        }
-        return store.write(tx -> {
-            List<EventDraft> events = new ArrayList<>();
-            List<Optional<JobRow>> done = completeIn(tx, outcomes, events);
-            ClaimResult claimed = claim ? claimIn(tx, owner, maxClaim, events)
-                    : maxClaim > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
-            ledger.append(tx, events);
-            return new CompletedAndClaimed(done, claimed);
-        });
-    }
-
-    /** The claim within {@code tx}; its ledger entries are added to {@code events} for the caller to append. */
-    private ClaimResult claimIn(Tx tx, String owner, int max, List<EventDraft> events) {
-        if (settings.slotCapacity().isEmpty()) {
-            // no slots to count: one statement claims, where the engine has it (it reads the
-            // kill-switch flag itself, in the same snapshot)
+            if (settings.slotCapacity().isEmpty()) {
+                // no slots to count: one statement claims, where the engine has it (it reads the
+                // kill-switch flag itself, in the same snapshot)
+                long now = clock.millis();
+                Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
+                        KillSwitch.SETTING);
+                if (one.isPresent()) {
+                    if (one.get().isEmpty()) {
+                        return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+                    }
+                    ledger.append(tx, claimedEvents(one.get(), owner));
+                    return new ClaimResult.Claimed(one.get());
+                }
+            }
+            if (KillSwitch.flagOn(tx)) {
+                return new ClaimResult.KillSwitchOn();
+            }
             long now = clock.millis();
-            Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
-                    KillSwitch.SETTING);
-            if (one.isPresent()) {
-                if (one.get().isEmpty()) {
-                    return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+            Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
+                    : tx.runningBySlot(settings.slotCapacity().keySet());
+            List<String> open = new ArrayList<>();
+            List<EventDraft> gated = new ArrayList<>();
+            SlotGate gate = slotGate;
+            settings.slotCapacity().forEach((slot, cap) -> {
+                if (running.getOrDefault(slot, 0) < cap) {
+                    Optional<SlotGate.Closed> closed = gate.closed(slot);
+                    if (closed.isEmpty()) {
+                        open.add(slot);
+                    } else {
+                        noteGated(slot, closed.get(), now).ifPresent(gated::add);
+                    }
                 }
-                events.addAll(claimedEvents(one.get(), owner));
-                return new ClaimResult.Claimed(one.get());
+            });
+            ledger.append(tx, gated);
+            List<JobRow> candidates = tx.claimCandidates(now, max, open);
+            if (candidates.isEmpty()) {
+                return new ClaimResult.Empty();
             }
-        }
-        if (KillSwitch.flagOn(tx)) {
-            return new ClaimResult.KillSwitchOn();
-        }
-        long now = clock.millis();
-        Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
-                : tx.runningBySlot(settings.slotCapacity().keySet());
-        List<String> open = new ArrayList<>();
-        List<EventDraft> gated = new ArrayList<>();
-        SlotGate gate = slotGate;
-        settings.slotCapacity().forEach((slot, cap) -> {
-            if (running.getOrDefault(slot, 0) < cap) {
-                Optional<SlotGate.Closed> closed = gate.closed(slot);
-                if (closed.isEmpty()) {
-                    open.add(slot);
-                } else {
-                    noteGated(slot, closed.get(), now).ifPresent(gated::add);
+            long leaseUntil = now + settings.lease().toMillis();
+            List<JobRow> claimed = new ArrayList<>(candidates.size());
+            java.util.HashMap<String, Integer> taken = new java.util.HashMap<>();
+            for (JobRow r : candidates) {
+                if (r.slot() != null) {
+                    int used = running.getOrDefault(r.slot(), 0) + taken.getOrDefault(r.slot(), 0);
+                    if (used >= settings.slotCapacity().getOrDefault(r.slot(), 0)) {
+                        continue;
+                    }
+                    taken.merge(r.slot(), 1, Integer::sum);
                 }
+                claimed.add(r.claimed(owner, leaseUntil, now));
             }
+            tx.markClaimed(claimed);
+            ledger.append(tx, claimedEvents(claimed, owner));
+            return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
         });
-        events.addAll(gated);
-        List<JobRow> candidates = tx.claimCandidates(now, max, open);
-        if (candidates.isEmpty()) {
-            return new ClaimResult.Empty();
-        }
-        long leaseUntil = now + settings.lease().toMillis();
-        List<JobRow> claimed = new ArrayList<>(candidates.size());
-        java.util.HashMap<String, Integer> taken = new java.util.HashMap<>();
-        for (JobRow r : candidates) {
-            if (r.slot() != null) {
-                int used = running.getOrDefault(r.slot(), 0) + taken.getOrDefault(r.slot(), 0);
-                if (used >= settings.slotCapacity().getOrDefault(r.slot(), 0)) {
-                    continue;
-                }
-                taken.merge(r.slot(), 1, Integer::sum);
-            }
-            claimed.add(r.claimed(owner, leaseUntil, now));
-        }
-        tx.markClaimed(claimed);
-        events.addAll(claimedEvents(claimed, owner));
-        return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
     }
 
     private static List<EventDraft> claimedEvents(List<JobRow> claimed, String owner) {
@@ -276,83 +244,73 @@ public final class Queue {
             return List.of();
         }
         return store.write(tx -> {
-            List<EventDraft> events = new ArrayList<>();
-            List<Optional<JobRow>> out = completeIn(tx, outcomes, events);
+            long now = clock.millis();
+            List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
+            List<EventDraft> events = new ArrayList<>(outcomes.size());
+            List<JobRow> nexts = new ArrayList<>(outcomes.size());
+            List<EventDraft> drafts = new ArrayList<>(outcomes.size());
+            long[] fences = new long[outcomes.size()];
+            for (Outcome o : outcomes) {
+                JobRow claimed = o.job();
+                JobRow next;
+                EventDraft ev;
+                ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
+                if (o.usage() != null) {
+                    d.set("usage", o.usage());
+                }
+                String actor = claimed.leaseOwner();
+                switch (o) {
+                    case Outcome.Succeeded s -> {
+                        next = claimed.finished(JobState.succeeded, Json.canonical(s.result()), null, null, now);
+                        d.set("result", s.result());
+                        ev = EventDraft.info("job.succeeded", "worker", claimed.id(), actor, d);
+                    }
+                    case Outcome.Failed f -> {
+                        d.putObject("error").put("code", f.code()).put("message", f.message());
+                        if (f.retryable() && claimed.attempts() < claimed.maxAttempts()) {
+                            long at = now + settings.backoff().delayMillis(claimed.attempts());
+                            next = claimed.requeued(at, f.code(), f.message(), now);
+                            d.put("retry_at", JobJson.iso(at));
+                            ev = EventDraft.warn("job.retry_scheduled", "worker", claimed.id(), actor, d);
+                        } else if (f.retryable()) {
+                            next = claimed.finished(JobState.dead, null, f.code(), f.message(), now);
+                            ev = EventDraft.error("job.dead", "worker", claimed.id(), actor, d);
+                        } else {
+                            next = claimed.finished(JobState.failed, null, f.code(), f.message(), now);
+                            ev = EventDraft.error("job.failed", "worker", claimed.id(), actor, d);
+                        }
+                    }
+                    case Outcome.Cancelled c -> {
+                        next = claimed.finished(JobState.cancelled, null, c.code(), c.message(), now);
+                        d.putObject("error").put("code", c.code()).put("message", c.message());
+                        ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
+                    }
+                    case Outcome.Released r -> {
+                        JobRow back = claimed.requeued(now, null, null, now);
+                        next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
+                                back.runAfter(), back.attempts() - 1, back.maxAttempts(), back.claims(),
+                                back.retryOnLeaseLoss(), back.idempotencyKey(), back.slot(), back.spec(), back.labels(),
+                                null, null, null, null, null, false, back.createdAt(), now, null, null);
+                        ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
+                    }
+                }
+                nexts.add(next);
+                drafts.add(ev);
+                fences[nexts.size() - 1] = claimed.claims();
+            }
+            // one batch for every row; an outcome whose fencing no longer matches is discarded
+            boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
+            for (int i = 0; i < nexts.size(); i++) {
+                if (written[i]) {
+                    events.add(drafts.get(i));
+                    out.add(Optional.of(nexts.get(i)));
+                } else {
+                    out.add(Optional.empty());
+                }
+            }
             ledger.append(tx, events);
             return out;
         });
-    }
-
-    private List<Optional<JobRow>> completeIn(Tx tx, List<Outcome> outcomes, List<EventDraft> sink) {
-        if (outcomes.isEmpty()) {
-            return List.of();
-        }
-        long now = clock.millis();
-        List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
-        List<EventDraft> events = new ArrayList<>(outcomes.size());
-        List<JobRow> nexts = new ArrayList<>(outcomes.size());
-        List<EventDraft> drafts = new ArrayList<>(outcomes.size());
-        long[] fences = new long[outcomes.size()];
-        for (Outcome o : outcomes) {
-            JobRow claimed = o.job();
-            JobRow next;
-            EventDraft ev;
-            ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
-            if (o.usage() != null) {
-                d.set("usage", o.usage());
-            }
-            String actor = claimed.leaseOwner();
-            switch (o) {
-                case Outcome.Succeeded s -> {
-                    next = claimed.finished(JobState.succeeded, Json.canonical(s.result()), null, null, now);
-                    d.set("result", s.result());
-                    ev = EventDraft.info("job.succeeded", "worker", claimed.id(), actor, d);
-                }
-                case Outcome.Failed f -> {
-                    d.putObject("error").put("code", f.code()).put("message", f.message());
-                    if (f.retryable() && claimed.attempts() < claimed.maxAttempts()) {
-                        long at = now + settings.backoff().delayMillis(claimed.attempts());
-                        next = claimed.requeued(at, f.code(), f.message(), now);
-                        d.put("retry_at", JobJson.iso(at));
-                        ev = EventDraft.warn("job.retry_scheduled", "worker", claimed.id(), actor, d);
-                    } else if (f.retryable()) {
-                        next = claimed.finished(JobState.dead, null, f.code(), f.message(), now);
-                        ev = EventDraft.error("job.dead", "worker", claimed.id(), actor, d);
-                    } else {
-                        next = claimed.finished(JobState.failed, null, f.code(), f.message(), now);
-                        ev = EventDraft.error("job.failed", "worker", claimed.id(), actor, d);
-                    }
-                }
-                case Outcome.Cancelled c -> {
-                    next = claimed.finished(JobState.cancelled, null, c.code(), c.message(), now);
-                    d.putObject("error").put("code", c.code()).put("message", c.message());
-                    ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
-                }
-                case Outcome.Released r -> {
-                    JobRow back = claimed.requeued(now, null, null, now);
-                    next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
-                            back.runAfter(), back.attempts() - 1, back.maxAttempts(), back.claims(),
-                            back.retryOnLeaseLoss(), back.idempotencyKey(), back.slot(), back.spec(), back.labels(),
-                            null, null, null, null, null, false, back.createdAt(), now, null, null);
-                    ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
-                }
-            }
-            nexts.add(next);
-            drafts.add(ev);
-            fences[nexts.size() - 1] = claimed.claims();
-        }
-        // one batch for every row; an outcome whose fencing no longer matches is discarded
-        boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
-        for (int i = 0; i < nexts.size(); i++) {
-            if (written[i]) {
-                events.add(drafts.get(i));
-                out.add(Optional.of(nexts.get(i)));
-            } else {
-                out.add(Optional.empty());
-            }
-        }
-        sink.addAll(events);
-        return out;
     }
 
     // ------------------------------------------------------------------ operator actions

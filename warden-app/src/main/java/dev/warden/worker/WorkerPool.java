@@ -61,8 +61,6 @@ public final class WorkerPool implements AutoCloseable {
         final JobRow job;
         final AtomicReference<JobFailure> stop = new AtomicReference<>();
         final AtomicBoolean settled = new AtomicBoolean();
-        /** The pool permit this attempt holds: released once, by whoever takes it (settle, or the completer handing it to a new claim). */
-        final AtomicBoolean permit = new AtomicBoolean(true);
         /** The outcome is in the store: until then the lease is still renewed. */
         volatile boolean committed;
         volatile Thread thread;
@@ -99,7 +97,7 @@ public final class WorkerPool implements AutoCloseable {
         this.owner = owner;
         this.clock = queue.clock();
         this.permits = new Semaphore(settings.concurrency());
-        this.completer = new Completer(queue, "warden-completer", owner, new CompleterClaims());
+        this.completer = new Completer(queue, "warden-completer");
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
         this.isolation = switch (operator.isolation()) {
             case none -> new GovernedJobContext.Isolation(Optional.of(new Sandbox.None()), null);
@@ -127,7 +125,6 @@ public final class WorkerPool implements AutoCloseable {
 
     public void start() {
         register(null);
-        claimsWithOutcomes = true;
         poller = Thread.ofPlatform().daemon().name("warden-claims").start(this::pollLoop);
         control = Thread.ofPlatform().daemon().name("warden-control").start(this::controlLoop);
     }
@@ -176,50 +173,6 @@ public final class WorkerPool implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("claim failed, retrying: {}", e.getMessage());
                 sleepQuietly(1000);
-            }
-        }
-    }
-
-    /** Whether the completer may claim in its transactions (the pool was started; not in {@link #drainOnce}). */
-    private volatile boolean claimsWithOutcomes;
-
-    /**
-     * The completer claims in the transaction that records outcomes, for the slots those outcomes
-     * free (topped up with idle ones, up to a claim batch): one commit per turn of a slot instead of
-     * two, and no hand-off through the claim loop. The claim loop still claims for idle slots.
-     */
-    private final class CompleterClaims implements Completer.Claims {
-        @Override
-        public int reserve(int freed) {
-            if (!claimsWithOutcomes || stopping.get() || freed == 0) {
-                return 0;
-            }
-            int want = Math.min(freed, settings.claimBatch());
-            while (want < settings.claimBatch() && permits.tryAcquire()) {
-                want++;
-            }
-            return want;
-        }
-
-        @Override
-        public void claimed(List<JobRow> jobs, int slots, long claimStartedAt) {
-            for (JobRow job : jobs) {
-                start(job, leaseDeadlineFrom(claimStartedAt));
-            }
-            if (jobs.size() > slots) {
-                LOG.warn("completer claimed {} job(s) for {} slot(s)", jobs.size(), slots);
-            } else if (slots > jobs.size()) {
-                permits.release(slots - jobs.size());
-            }
-            lastClaimFull = !jobs.isEmpty() && jobs.size() == slots;
-            wakeUp();
-        }
-
-        @Override
-        public void unreserve(int reserved, int freed) {
-            int extra = Math.max(0, reserved - freed);
-            if (extra > 0) {
-                permits.release(extra);
             }
         }
     }
@@ -392,7 +345,7 @@ public final class WorkerPool implements AutoCloseable {
             if (outcome == null) {
                 recordLeaseLoss(rj);
             } else {
-                Optional<JobRow> written = completer.submit(outcome, rj.permit).join();
+                Optional<JobRow> written = completer.submit(outcome).join();
                 rj.committed = true;
                 if (written.isEmpty()) {
                     LOG.warn("job {} attempt {}: outcome discarded, the lease was lost", rj.job.id(), rj.job.attempts());
@@ -412,10 +365,8 @@ public final class WorkerPool implements AutoCloseable {
                     rj.job.id(), e.getMessage());
         } finally {
             running.remove(rj.job.id());
-            if (rj.permit.compareAndSet(true, false)) {
-                permits.release();
-                wakeUp();
-            }
+            permits.release();
+            wakeUp();
         }
     }
 

@@ -109,11 +109,13 @@ abstract class QueueContract {
                 assertThat(r.finishedAt()).isNull();
                 assertThat(q.get(r.id())).isEqualTo(r);
             });
-            // completing frees slots that the same transaction hands to the next jobs in claim order
-            Queue.CompletedAndClaimed cc = q.completeAndClaim(got.stream()
-                    .map(r -> (Outcome) new Outcome.Succeeded(r, Json.object(), 1, null)).toList(), "w1", 2);
-            assertThat(cc.completed()).allSatisfy(r -> assertThat(r.orElseThrow().state()).isEqualTo(JobState.succeeded));
-            assertThat(((ClaimResult.Claimed) cc.claimed()).jobs()).extracting(JobRow::id).containsExactly(second.id(), low.id());
+            // completions as one batch, each fenced by its own claim count
+            List<Optional<JobRow>> done = q.complete(got.stream()
+                    .map(r -> (Outcome) new Outcome.Succeeded(r, Json.object(), 1, null)).toList());
+            assertThat(done).allSatisfy(r -> assertThat(r.orElseThrow().state()).isEqualTo(JobState.succeeded));
+            assertThat(q.complete(List.of(new Outcome.Succeeded(got.get(0), Json.object(), 1, null))).get(0))
+                    .as("a second outcome for a finished attempt is fenced out").isEmpty();
+            assertThat(((ClaimResult.Claimed) q.claim("w1", 5)).jobs()).extracting(JobRow::id).containsExactly(second.id(), low.id());
             assertThat(q.claim("w1", 5)).isInstanceOf(ClaimResult.Empty.class);
 
             JobRow more = q.enqueue(plain.parser().parse(TestWarden.noop()), "test").job();
@@ -123,11 +125,6 @@ abstract class QueueContract {
                 return null;
             });
             assertThat(q.claim("w1", 5)).isInstanceOf(ClaimResult.KillSwitchOn.class);
-            JobRow running = q.get(second.id());
-            Queue.CompletedAndClaimed stopped = q.completeAndClaim(
-                    List.of(new Outcome.Succeeded(running, Json.object(), 1, null)), "w1", 3);
-            assertThat(stopped.completed().get(0)).isPresent();
-            assertThat(stopped.claimed()).isInstanceOf(ClaimResult.KillSwitchOn.class);
             assertThat(q.get(more.id()).state()).isEqualTo(JobState.queued);
             plain.killSwitch().set(false, "test");
             assertThat(Ledger.verify(plain.store(), Optional.empty()).ok()).isTrue();
