@@ -144,7 +144,7 @@ class WorkerPoolTest {
     }
 
     @Test
-    void noMoreAttemptsRunAtOnceThanTheConcurrencyWhileCompletionsClaim() throws Exception {
+    void noMoreAttemptsRunAtOnceThanTheConcurrency() throws Exception {
         Path log = dir.resolve("runs.log");
         List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
         for (int i = 0; i < 40; i++) {
