@@ -48,18 +48,25 @@ public final class Ledger {
      */
     private final java.util.concurrent.atomic.AtomicReference<LedgerHead> lastHead = new java.util.concurrent.atomic.AtomicReference<>();
 
+    /** When a guess last missed ({@link System#nanoTime}); guessing pauses for {@link #GUESS_PAUSE_NANOS} after a miss. */
+    private volatile long guessMissedAt = System.nanoTime() - GUESS_PAUSE_NANOS;
+    private static final long GUESS_PAUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
     /** Redacts, seals and stores the drafts in order, within {@code tx}. */
     public List<Envelope> append(Tx tx, List<EventDraft> drafts) {
         if (drafts.isEmpty()) {
             return List.of();
         }
         LedgerHead guess = lastHead.get();
-        if (guess != null) {
+        if (guess != null && System.nanoTime() - guessMissedAt >= GUESS_PAUSE_NANOS) {
             Sealed s = seal(guess, drafts);
             if (tx.appendLedgerIfHead(guess, s.rows(), s.head())) {
                 lastHead.compareAndSet(guess, s.head());
                 return s.envelopes();
             }
+            // other processes append to this chain too: a miss waited for the head's lock once
+            // already and the locked read below waits again, so lock first for a while
+            guessMissedAt = System.nanoTime();
         }
         // the guess was wrong (another process of this node appended, a transaction rolled back) or
         // there is none yet: read the head under its lock and seal on it
