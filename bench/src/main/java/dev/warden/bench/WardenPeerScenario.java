@@ -20,8 +20,9 @@ import java.util.Optional;
 /**
  * Warden, in process, exactly as {@link QueueScenarios#drain} drives it, on the given store:
  * {@code queue().enqueueAll()} in batches, then {@code newWorkerPool(threads).start()}. The ledger
- * is on (it always is); after the drain it is verified and its entries counted. Evidence bundles
- * are written by the pool's background writer during the drain, as in production.
+ * is on (it always is); after the drain it is verified and its entries counted. Evidence is as in
+ * production: a noop job that succeeded wrote no file, so its bundle is rendered when first read
+ * (not during the drain); bundles of failed jobs are written by the pool's background writer.
  */
 final class WardenPeerScenario implements PeerScenario {
     /** Warden's shipped default idle poll interval ({@code worker.poll_ms}). */
@@ -48,8 +49,8 @@ final class WardenPeerScenario implements PeerScenario {
     public String configuration(PeerTarget.Kind store) {
         return "ledger on; `worker.concurrency` = threads, `poll_ms` " + POLL_MS + " (default), claim batch "
                 + "min(concurrency, 64); " + (store == PeerTarget.Kind.POSTGRESQL
-                ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`), evidence bundles stored in PostgreSQL"
-                : "one writer connection + up to 4 readers (fixed in `SqliteStore`), evidence bundles on disk");
+                ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); evidence of a job that succeeded without a file is rendered on first read"
+                : "one writer connection + up to 4 readers (fixed in `SqliteStore`); evidence of a job that succeeded without a file is rendered on first read");
     }
 
     @Override

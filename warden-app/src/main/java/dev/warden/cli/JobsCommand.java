@@ -95,7 +95,8 @@ final class JobsCommand implements Runnable {
         @Override
         public Integer call() {
             try (WardenApp app = jobs.main.openApp()) {
-                var view = JobJson.view(app.queue().get(id), app.redactor());
+                var row = app.queue().get(id);
+                var view = JobJson.view(row, app.redactor());
                 if (json) {
                     jobs.out().println(Json.pretty(view));
                 } else {
@@ -106,7 +107,10 @@ final class JobsCommand implements Runnable {
                     }
                     out.printf("%-13s %s%n", "result:", Json.write(view.path("result")));
                     out.printf("%-13s %s%n", "error:", Json.write(view.path("error")));
-                    out.printf("%-13s %s%n", "evidence:", app.evidence().dir(id));
+                    // a bundle with nothing but views of the store is rendered on first read
+                    java.nio.file.Path dir = java.nio.file.Files.isDirectory(app.evidence().dir(id)) ? app.evidence().dir(id)
+                            : app.evidence().materialize(row);
+                    out.printf("%-13s %s%n", "evidence:", dir);
                 }
             }
             return 0;

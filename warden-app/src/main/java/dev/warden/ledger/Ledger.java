@@ -40,12 +40,47 @@ public final class Ledger {
         return append(tx, List.of(draft)).get(0);
     }
 
+    /**
+     * The head this process last wrote (possibly not yet committed, or rolled back): a guess that
+     * lets {@link #append} seal before it holds the head's lock. The store checks the guess when it
+     * moves the head ({@link Tx#appendLedgerIfHead}), so a wrong guess costs a retry under the lock,
+     * never a broken chain.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<LedgerHead> lastHead = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** When a guess last missed ({@link System#nanoTime}); guessing pauses for {@link #GUESS_PAUSE_NANOS} after a miss. */
+    private volatile long guessMissedAt = System.nanoTime() - GUESS_PAUSE_NANOS;
+    private static final long GUESS_PAUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
     /** Redacts, seals and stores the drafts in order, within {@code tx}. */
     public List<Envelope> append(Tx tx, List<EventDraft> drafts) {
         if (drafts.isEmpty()) {
             return List.of();
         }
+        LedgerHead guess = lastHead.get();
+        if (guess != null && System.nanoTime() - guessMissedAt >= GUESS_PAUSE_NANOS) {
+            Sealed s = seal(guess, drafts);
+            if (tx.appendLedgerIfHead(guess, s.rows(), s.head())) {
+                lastHead.compareAndSet(guess, s.head());
+                return s.envelopes();
+            }
+            // other processes append to this chain too: a miss waited for the head's lock once
+            // already and the locked read below waits again, so lock first for a while
+            guessMissedAt = System.nanoTime();
+        }
+        // the guess was wrong (another process of this node appended, a transaction rolled back) or
+        // there is none yet: read the head under its lock and seal on it
         LedgerHead head = tx.lockLedgerHead(chain).orElse(new LedgerHead(chain, 0, Envelope.GENESIS));
+        Sealed s = seal(head, drafts);
+        tx.insertLedgerEntries(s.rows());
+        tx.putLedgerHead(s.head());
+        lastHead.set(s.head());
+        return s.envelopes();
+    }
+
+    private record Sealed(List<Envelope> envelopes, List<LedgerRow> rows, LedgerHead head) {}
+
+    private Sealed seal(LedgerHead head, List<EventDraft> drafts) {
         long seq = head.seq();
         String prev = head.hash();
         long now = clock.millis();
@@ -65,9 +100,7 @@ public final class Ledger {
             rows.add(new LedgerRow(chain, seq, now, env.event(), env.corrId(), Json.canonical(json)));
             prev = hash;
         }
-        tx.insertLedgerEntries(rows);
-        tx.putLedgerHead(new LedgerHead(chain, seq, prev));
-        return sealed;
+        return new Sealed(sealed, rows, new LedgerHead(chain, seq, prev));
     }
 
     /** Convenience: append in a transaction of its own. */

@@ -144,6 +144,20 @@ public final class Queue {
             return new ClaimResult.KillSwitchOn();
         }
         return store.write(tx -> {
+            if (settings.slotCapacity().isEmpty()) {
+                // no slots to count: one statement claims, where the engine has it (it reads the
+                // kill-switch flag itself, in the same snapshot)
+                long now = clock.millis();
+                Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
+                        KillSwitch.SETTING);
+                if (one.isPresent()) {
+                    if (one.get().isEmpty()) {
+                        return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+                    }
+                    ledger.append(tx, claimedEvents(one.get(), owner));
+                    return new ClaimResult.Claimed(one.get());
+                }
+            }
             if (KillSwitch.flagOn(tx)) {
                 return new ClaimResult.KillSwitchOn();
             }
@@ -182,18 +196,22 @@ public final class Queue {
                 claimed.add(r.claimed(owner, leaseUntil, now));
             }
             tx.markClaimed(claimed);
-            List<EventDraft> events = new ArrayList<>(claimed.size());
-            for (JobRow r : claimed) {
-                ObjectNode d = Json.object().put("attempt", r.attempts()).put("lease_owner", owner)
-                        .put("lease_expires_at", JobJson.iso(leaseUntil)).put("claim", r.claims());
-                if (r.slot() != null) {
-                    d.put("slot", r.slot());
-                }
-                events.add(EventDraft.info("job.claimed", "worker", r.id(), owner, d));
-            }
-            ledger.append(tx, events);
+            ledger.append(tx, claimedEvents(claimed, owner));
             return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
         });
+    }
+
+    private static List<EventDraft> claimedEvents(List<JobRow> claimed, String owner) {
+        List<EventDraft> events = new ArrayList<>(claimed.size());
+        for (JobRow r : claimed) {
+            ObjectNode d = Json.object().put("attempt", r.attempts()).put("lease_owner", owner)
+                    .put("lease_expires_at", JobJson.iso(r.leaseExpiresAt())).put("claim", r.claims());
+            if (r.slot() != null) {
+                d.put("slot", r.slot());
+            }
+            events.add(EventDraft.info("job.claimed", "worker", r.id(), owner, d));
+        }
+        return events;
     }
 
     /** A {@code slot.gated} entry when this slot and reason were not recorded in the last {@link #GATE_NOTE_EVERY}. */
@@ -229,6 +247,9 @@ public final class Queue {
             long now = clock.millis();
             List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
             List<EventDraft> events = new ArrayList<>(outcomes.size());
+            List<JobRow> nexts = new ArrayList<>(outcomes.size());
+            List<EventDraft> drafts = new ArrayList<>(outcomes.size());
+            long[] fences = new long[outcomes.size()];
             for (Outcome o : outcomes) {
                 JobRow claimed = o.job();
                 JobRow next;
@@ -285,9 +306,16 @@ public final class Queue {
                         ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
                     }
                 }
-                if (tx.updateJob(next, EnumSet.of(JobState.running), claimed.claims())) {
-                    events.add(ev);
-                    out.add(Optional.of(next));
+                nexts.add(next);
+                drafts.add(ev);
+                fences[nexts.size() - 1] = claimed.claims();
+            }
+            // one batch for every row; an outcome whose fencing no longer matches is discarded
+            boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
+            for (int i = 0; i < nexts.size(); i++) {
+                if (written[i]) {
+                    events.add(drafts.get(i));
+                    out.add(Optional.of(nexts.get(i)));
                 } else {
                     out.add(Optional.empty());
                 }

@@ -4,6 +4,7 @@ import dev.warden.job.JobState;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -218,6 +219,46 @@ final class JdbcTx implements Tx {
         });
     }
 
+    private boolean postgres() {
+        return "postgresql".equals(dialect.name());
+    }
+
+    private static final java.util.Comparator<JobRow> CLAIM_ORDER = java.util.Comparator.comparingInt(JobRow::priority)
+            .reversed().thenComparingLong(JobRow::runAfter).thenComparing(JobRow::id);
+
+    @Override
+    public Optional<List<JobRow>> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
+        if (!postgres()) {
+            return Optional.empty(); // SQLite: in process, the two steps cost no round trips
+        }
+        return Optional.of(sql(() -> {
+            // ARRAY(…) makes the locking subquery an init plan, run exactly once; the same SET as
+            // markClaimed with JobRow.claimed's values
+            PreparedStatement ps = prep("UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
+                    + "attempts = attempts + 1, claims = claims + 1, started_at = ?, updated_at = ?, "
+                    + "cancel_requested = FALSE, result = NULL, error_code = NULL, error_message = NULL "
+                    + "WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
+                    + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
+                    + "ORDER BY priority DESC, run_after, id LIMIT ? FOR UPDATE SKIP LOCKED)) AND state = 'queued' "
+                    + "RETURNING " + JOB_COLUMNS);
+            ps.setString(1, owner);
+            ps.setLong(2, leaseUntil);
+            ps.setLong(3, now);
+            ps.setLong(4, now);
+            ps.setLong(5, now);
+            ps.setString(6, stopKey);
+            ps.setInt(7, limit);
+            List<JobRow> out = new ArrayList<>(limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(readJob(rs));
+                }
+            }
+            out.sort(CLAIM_ORDER);
+            return out;
+        }));
+    }
+
     @Override
     public List<LeaseView> heartbeat(String owner, Collection<String> ids, long leaseUntil, long now) {
         return sql(() -> {
@@ -249,28 +290,58 @@ final class JdbcTx implements Tx {
     public boolean updateJob(JobRow r, Set<JobState> expectedStates, long expectedClaims) {
         return sql(() -> {
             String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
-            PreparedStatement ps = prep("UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
-                    + "attempts = ?, max_attempts = ?, claims = ?, result = ?, error_code = ?, error_message = ?, "
-                    + "lease_owner = ?, lease_expires_at = ?, cancel_requested = ?, updated_at = ?, started_at = ?, "
-                    + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (" + states + ")");
-            ps.setString(1, r.state().name());
-            ps.setInt(2, r.priority());
-            ps.setLong(3, r.runAfter());
-            ps.setInt(4, r.attempts());
-            ps.setInt(5, r.maxAttempts());
-            ps.setLong(6, r.claims());
-            ps.setString(7, r.result());
-            ps.setString(8, r.errorCode());
-            ps.setString(9, r.errorMessage());
-            ps.setString(10, r.leaseOwner());
-            setLong(ps, 11, r.leaseExpiresAt());
-            ps.setBoolean(12, r.cancelRequested());
-            ps.setLong(13, r.updatedAt());
-            setLong(ps, 14, r.startedAt());
-            setLong(ps, 15, r.finishedAt());
-            ps.setString(16, r.id());
-            ps.setLong(17, expectedClaims);
+            PreparedStatement ps = prep(UPDATE_JOB_SET + states + ")");
+            bindUpdate(ps, r, expectedClaims);
             return ps.executeUpdate() == 1;
+        });
+    }
+
+    private static final String UPDATE_JOB_SET = "UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
+            + "attempts = ?, max_attempts = ?, claims = ?, result = ?, error_code = ?, error_message = ?, "
+            + "lease_owner = ?, lease_expires_at = ?, cancel_requested = ?, updated_at = ?, started_at = ?, "
+            + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (";
+
+    private static void bindUpdate(PreparedStatement ps, JobRow r, long expectedClaims) throws SQLException {
+        ps.setString(1, r.state().name());
+        ps.setInt(2, r.priority());
+        ps.setLong(3, r.runAfter());
+        ps.setInt(4, r.attempts());
+        ps.setInt(5, r.maxAttempts());
+        ps.setLong(6, r.claims());
+        ps.setString(7, r.result());
+        ps.setString(8, r.errorCode());
+        ps.setString(9, r.errorMessage());
+        ps.setString(10, r.leaseOwner());
+        setLong(ps, 11, r.leaseExpiresAt());
+        ps.setBoolean(12, r.cancelRequested());
+        ps.setLong(13, r.updatedAt());
+        setLong(ps, 14, r.startedAt());
+        setLong(ps, 15, r.finishedAt());
+        ps.setString(16, r.id());
+        ps.setLong(17, expectedClaims);
+    }
+
+    @Override
+    public boolean[] updateJobs(List<JobRow> rows, Set<JobState> expectedStates, long[] expectedClaims) {
+        boolean[] written = new boolean[rows.size()];
+        if (rows.isEmpty()) {
+            return written;
+        }
+        return sql(() -> {
+            String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
+            PreparedStatement ps = prep(UPDATE_JOB_SET + states + ")");
+            for (int i = 0; i < rows.size(); i++) {
+                bindUpdate(ps, rows.get(i), expectedClaims[i]);
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] == Statement.SUCCESS_NO_INFO) {
+                    throw new StoreException(new SQLException("the driver did not report which jobs were updated"));
+                }
+                written[i] = counts[i] == 1;
+            }
+            return written;
         });
     }
 
@@ -683,6 +754,65 @@ final class JdbcTx implements Tx {
             ps.setString(3, h.hash());
             ps.executeUpdate();
             return null;
+        });
+    }
+
+    @Override
+    public boolean appendLedgerIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) {
+        return sql(() -> {
+            if (postgres()) {
+                // one round trip: the head moves (row-locked until COMMIT) only if unchanged, and the
+                // entries go in only if it moved (a data-modifying CTE runs exactly once)
+                PreparedStatement ps = prep("WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? "
+                        + "WHERE chain = ? AND seq = ? AND hash = ? RETURNING chain) "
+                        + "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) "
+                        + "SELECT head.chain, e.seq, e.ts, e.event, e.corr_id, e.entry FROM head CROSS JOIN "
+                        + "unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[]) AS e(seq, ts, event, corr_id, entry)");
+                int n = rows.size();
+                Long[] seqs = new Long[n];
+                Long[] ts = new Long[n];
+                String[] events = new String[n];
+                String[] corr = new String[n];
+                String[] entries = new String[n];
+                for (int i = 0; i < n; i++) {
+                    LedgerRow r = rows.get(i);
+                    if (!r.chain().equals(next.chain())) {
+                        throw new SQLException("entry of chain " + r.chain() + " appended to chain " + next.chain());
+                    }
+                    seqs[i] = r.seq();
+                    ts[i] = r.tsMillis();
+                    events[i] = r.event();
+                    corr[i] = r.corrId();
+                    entries[i] = r.entry();
+                }
+                java.sql.Connection c = ps.getConnection();
+                ps.setLong(1, next.seq());
+                ps.setString(2, next.hash());
+                ps.setString(3, expected.chain());
+                ps.setLong(4, expected.seq());
+                ps.setString(5, expected.hash());
+                ps.setArray(6, c.createArrayOf("bigint", seqs));
+                ps.setArray(7, c.createArrayOf("bigint", ts));
+                ps.setArray(8, c.createArrayOf("text", events));
+                ps.setArray(9, c.createArrayOf("text", corr));
+                ps.setArray(10, c.createArrayOf("text", entries));
+                int inserted = ps.executeUpdate();
+                if (inserted != 0 && inserted != n) {
+                    throw new SQLException("ledger append inserted " + inserted + " of " + n + " entries");
+                }
+                return inserted == n;
+            }
+            PreparedStatement ps = prep("UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ?");
+            ps.setLong(1, next.seq());
+            ps.setString(2, next.hash());
+            ps.setString(3, expected.chain());
+            ps.setLong(4, expected.seq());
+            ps.setString(5, expected.hash());
+            if (ps.executeUpdate() != 1) {
+                return false;
+            }
+            insertLedgerEntries(rows);
+            return true;
         });
     }
 

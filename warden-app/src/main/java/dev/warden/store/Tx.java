@@ -40,6 +40,18 @@ public interface Tx {
     void markClaimed(List<JobRow> claimed);
 
     /**
+     * Where the engine can do it in one statement (PostgreSQL: {@code UPDATE … WHERE id = ANY(ARRAY(
+     * SELECT … FOR UPDATE SKIP LOCKED)) RETURNING …}): claims up to {@code limit} due queued jobs with
+     * no slot, exactly as {@link #claimCandidates} with no open slot followed by {@link #markClaimed}
+     * of {@link JobRow#claimed} rows, and returns them in claim order, unless the setting
+     * {@code stopKey} is {@code on} (then nothing is claimed). Empty where the engine has no such
+     * statement: the caller then takes the two-step path.
+     */
+    default Optional<List<JobRow>> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
+        return Optional.empty();
+    }
+
+    /**
      * Extends the leases of {@code ids} (attempts the owner is still running; an attempt it gave up
      * on is left to expire) and returns every running job the store says the owner holds.
      */
@@ -50,6 +62,12 @@ public interface Tx {
      * {@code expectedStates} with {@code expectedClaims} (optimistic fencing). Returns false otherwise.
      */
     boolean updateJob(JobRow row, Set<JobState> expectedStates, long expectedClaims);
+
+    /**
+     * {@link #updateJob} for many rows at once (one JDBC batch), each fenced by its own
+     * {@code expectedClaims[i]}; returns, per row, whether it was written.
+     */
+    boolean[] updateJobs(List<JobRow> rows, Set<JobState> expectedStates, long[] expectedClaims);
 
     List<JobRow> expiredLeases(long now, int limit);
 
@@ -131,6 +149,14 @@ public interface Tx {
     void insertLedgerEntries(List<LedgerRow> rows);
 
     void putLedgerHead(LedgerHead head);
+
+    /**
+     * Appends {@code rows} and moves the chain's head from {@code expected} to {@code next}, only if
+     * the stored head is still exactly {@code expected} (taking its row lock, as
+     * {@link #lockLedgerHead} does). Returns false, writing nothing, when it is not (another appender
+     * moved it): the caller reads the head under lock and seals again.
+     */
+    boolean appendLedgerIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next);
 
     List<LedgerHead> ledgerHeads();
 

@@ -71,12 +71,33 @@ public final class Evidence {
         }
     }
 
+    /**
+     * Whether the bundle of an attempt that just ended is written now, or left to be rendered on
+     * first read ({@link #materialize}, which every reader calls: {@code warden evidence}, the API,
+     * the console). Written now: anything that did not succeed, and any job with something on disk
+     * already (artifacts, content, or a bundle written before — which must not be left stale). Left
+     * for later: a job that succeeded without writing a file, whose whole bundle is a view of the
+     * ledger and the job row in the store; writing two files per such job was most of the queue's
+     * CPU on SQLite.
+     */
+    public boolean writtenAtOutcome(JobRow job) {
+        return job.state() != dev.warden.job.JobState.succeeded || Files.isDirectory(dir(job.id()));
+    }
+
     /** Writes (or rewrites) events.jsonl and summary.md from the store; returns the bundle path. */
     public Path materialize(JobRow job) {
+        return materialize(job, true);
+    }
+
+    /**
+     * As {@link #materialize(JobRow)}; {@code fetchShared} false skips fetching artifacts from a
+     * shared store (the node that ran the attempt has them on disk: it just published them).
+     */
+    Path materialize(JobRow job, boolean fetchShared) {
         Path dir = dir(job.id());
         try {
             Files.createDirectories(dir.resolve("artifacts"));
-            if (store.shared()) {
+            if (fetchShared && store.shared()) {
                 // artifacts another node wrote: fetch what this node does not have
                 for (java.util.Map.Entry<String, byte[]> e : store.read(tx -> tx.evidenceFiles(job.id())).entrySet()) {
                     Path local = dir.resolve(e.getKey()).normalize();

@@ -9,7 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes evidence bundles off the claim path. A bundle is a view of the ledger (the source of
+ * Writes evidence bundles off the claim path (only those {@link Evidence#writtenAtOutcome} says are
+ * written as the attempt ends; the others are rendered on first read). A bundle is a view of the ledger (the source of
  * truth), so writing it after the outcome commits loses nothing: a bundle not yet written when
  * the process dies is rebuilt by {@code warden evidence ID}. The queue is bounded, so a slow disk
  * slows the workers down instead of growing memory.
@@ -63,7 +64,7 @@ final class EvidenceWriter implements AutoCloseable {
             }
             try {
                 evidence.publishArtifacts(row);
-                evidence.materialize(row);
+                evidence.materialize(row, false);
             } catch (RuntimeException e) {
                 LOG.warn("evidence for {} not written: {}", row.id(), e.getMessage());
             } finally {

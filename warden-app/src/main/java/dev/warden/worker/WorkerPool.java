@@ -359,7 +359,9 @@ public final class WorkerPool implements AutoCloseable {
                         LOG.info("job {} attempt {} ended {}: {} {}", row.id(), rj.job.attempts(), row.state(),
                                 row.errorCode(), row.errorMessage());
                     }
-                    evidenceWriter.submit(row);
+                    if (evidence.writtenAtOutcome(row)) {
+                        evidenceWriter.submit(row);
+                    }
                 });
             }
         } catch (RuntimeException e) {

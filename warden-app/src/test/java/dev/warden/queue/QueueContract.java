@@ -82,6 +82,110 @@ abstract class QueueContract {
         return queue.complete(List.of(new Outcome.Succeeded(claimed, Json.object().put("ok", true), 5, null))).get(0).orElseThrow();
     }
 
+    /** A second app on this test's store (same node, so the same ledger chain), configured without slots. */
+    private WardenApp openWithoutSlots(Path where) {
+        return TestWarden.open(where, clock, storeUrl(), "worker: {lease_s: 30}\n");
+    }
+
+    @Test
+    void withoutSlotsTheClaimIsOneStepInClaimOrderAndHonoursTheKillSwitch() throws Exception {
+        try (WardenApp plain = openWithoutSlots(storeUrl().isPresent() ? dir.resolve("plain") : dir)) {
+            Queue q = plain.queue();
+            JobRow low = q.enqueue(plain.parser().parse(TestWarden.noop().put("priority", -1)), "test").job();
+            JobRow first = q.enqueue(plain.parser().parse(TestWarden.noop()), "test").job();
+            clock.advance(Duration.ofMillis(1));
+            JobRow second = q.enqueue(plain.parser().parse(TestWarden.noop()), "test").job();
+            JobRow high = q.enqueue(plain.parser().parse(TestWarden.noop().put("priority", 5)), "test").job();
+            List<JobRow> got = ((ClaimResult.Claimed) q.claim("w1", 2)).jobs();
+            assertThat(got).extracting(JobRow::id).containsExactly(high.id(), first.id());
+            long now = clock.millis();
+            assertThat(got).allSatisfy(r -> {
+                assertThat(r.state()).isEqualTo(JobState.running);
+                assertThat(r.attempts()).isEqualTo(1);
+                assertThat(r.claims()).isEqualTo(1);
+                assertThat(r.leaseOwner()).isEqualTo("w1");
+                assertThat(r.leaseExpiresAt()).isEqualTo(now + 30_000);
+                assertThat(r.startedAt()).isEqualTo(now);
+                assertThat(r.finishedAt()).isNull();
+                assertThat(q.get(r.id())).isEqualTo(r);
+            });
+            // completions as one batch, each fenced by its own claim count
+            List<Optional<JobRow>> done = q.complete(got.stream()
+                    .map(r -> (Outcome) new Outcome.Succeeded(r, Json.object(), 1, null)).toList());
+            assertThat(done).allSatisfy(r -> assertThat(r.orElseThrow().state()).isEqualTo(JobState.succeeded));
+            assertThat(q.complete(List.of(new Outcome.Succeeded(got.get(0), Json.object(), 1, null))).get(0))
+                    .as("a second outcome for a finished attempt is fenced out").isEmpty();
+            assertThat(((ClaimResult.Claimed) q.claim("w1", 5)).jobs()).extracting(JobRow::id).containsExactly(second.id(), low.id());
+            assertThat(q.claim("w1", 5)).isInstanceOf(ClaimResult.Empty.class);
+
+            JobRow more = q.enqueue(plain.parser().parse(TestWarden.noop()), "test").job();
+            // the stored flag alone (no KILL_SWITCH file): read by the claim statement itself
+            plain.store().write(tx -> {
+                tx.putSetting(KillSwitch.SETTING, "on");
+                return null;
+            });
+            assertThat(q.claim("w1", 5)).isInstanceOf(ClaimResult.KillSwitchOn.class);
+            assertThat(q.get(more.id()).state()).isEqualTo(JobState.queued);
+            plain.killSwitch().set(false, "test");
+            assertThat(Ledger.verify(plain.store(), Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void withoutSlotsConcurrentClaimersNeverShareAJob() throws Exception {
+        try (WardenApp plain = openWithoutSlots(storeUrl().isPresent() ? dir.resolve("plain") : dir)) {
+            List<dev.warden.job.JobSpec> specs = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                specs.add(plain.parser().parse(TestWarden.noop()));
+            }
+            plain.queue().enqueueAll(specs, "test");
+            Set<String> seen = ConcurrentHashMap.newKeySet();
+            AtomicInteger dup = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                String owner = "w" + t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    while (plain.queue().claim(owner, 3) instanceof ClaimResult.Claimed c) {
+                        c.jobs().forEach(j -> {
+                            if (!seen.add(j.id())) {
+                                dup.incrementAndGet();
+                            }
+                        });
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(dup.get()).isZero();
+            assertThat(seen).hasSize(60);
+        }
+    }
+
+    @Test
+    void twoProcessesOfOneNodeKeepOneUnbrokenChain() {
+        Path where = storeUrl().isPresent() ? dir.resolve("plain") : dir;
+        try (WardenApp a = openWithoutSlots(where); WardenApp b = openWithoutSlots(storeUrl().isPresent() ? dir.resolve("plain2") : dir)) {
+            assertThat(a.ledger().chain()).isEqualTo(b.ledger().chain());
+            for (int i = 0; i < 5; i++) {
+                a.queue().enqueue(a.parser().parse(TestWarden.noop()), "a");
+                b.queue().enqueue(b.parser().parse(TestWarden.noop()), "b");
+                b.queue().enqueue(b.parser().parse(TestWarden.noop()), "b");
+            }
+            // a transaction that appended and then rolled back leaves a's guess of the head wrong
+            assertThatThrownBy(() -> a.store().write(tx -> {
+                a.ledger().append(tx, dev.warden.ledger.EventDraft.info("test.rolled_back", "test", null, "a", Json.object()));
+                throw new IllegalStateException("roll back");
+            })).hasMessageContaining("roll back");
+            a.queue().enqueue(a.parser().parse(TestWarden.noop()), "a");
+            b.queue().enqueue(b.parser().parse(TestWarden.noop()), "b");
+            Ledger.VerifyReport v = Ledger.verify(a.store(), Optional.empty());
+            assertThat(v.ok()).as(String.valueOf(v.firstBad())).isTrue();
+            assertThat(a.store().read(tx -> tx.ledgerTail(10_000)).stream().map(r -> r.event()))
+                    .doesNotContain("test.rolled_back");
+        }
+    }
+
     @Test
     void claimsHighestPriorityFirstThenOldest() {
         JobRow low = enqueue(TestWarden.noop().put("priority", -1));

@@ -117,7 +117,22 @@ abstract class CrashRecoveryContract {
                 Thread.sleep(600 + random.nextInt(900));
                 if (kills < KILLS) {
                     List<Process> alive = workers.stream().filter(Process::isAlive).toList();
-                    Process victim = alive.get(random.nextInt(alive.size()));
+                    // prefer a worker that holds running jobs (lease owner "node:pid:token"): a blind pick
+                    // often hits a JVM still starting, and with a fast drain every kill could miss the work
+                    Set<Long> busy = new HashSet<>();
+                    app.store().read(dev.warden.store.Tx::runningByOwner).keySet().forEach(owner -> {
+                        String[] parts = owner.split(":");
+                        if (parts.length >= 3) {
+                            try {
+                                busy.add(Long.parseLong(parts[parts.length - 2]));
+                            } catch (NumberFormatException ignored) {
+                                // not a worker id of this shape
+                            }
+                        }
+                    });
+                    List<Process> busyAlive = alive.stream().filter(p -> busy.contains(p.pid())).toList();
+                    List<Process> pickFrom = busyAlive.isEmpty() ? alive : busyAlive;
+                    Process victim = pickFrom.get(random.nextInt(pickFrom.size()));
                     victim.destroyForcibly(); // SIGKILL
                     victim.waitFor();
                     deathTime.put(victim.pid(), System.currentTimeMillis());

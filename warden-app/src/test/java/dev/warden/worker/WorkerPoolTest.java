@@ -128,6 +128,52 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aSucceededJobWithoutFilesGetsItsBundleWhenFirstReadAndAFailedOneAtOnce() throws Exception {
+        JobRow ok = awaitTerminal(enqueue(TestWarden.noop()).id());
+        ObjectNode failing = TestWarden.noop().put("max_attempts", 1);
+        failing.putObject("payload").put("fail", "permanent");
+        JobRow bad = awaitTerminal(enqueue(failing).id());
+        assertThat(ok.state()).isEqualTo(JobState.succeeded);
+        assertThat(bad.state()).isEqualTo(JobState.failed);
+        assertThat(Files.readString(evidenceOf(bad).resolve("events.jsonl"))).contains("job.failed"); // written unasked
+        assertThat(app.evidence().dir(ok.id())).doesNotExist();
+        Path bundle = app.evidence().materialize(app.queue().get(ok.id()));
+        assertThat(Files.readString(bundle.resolve("summary.md"))).contains("| state | succeeded |", "## What it cost");
+        assertThat(Files.readAllLines(bundle.resolve("events.jsonl"))).extracting(l -> Json.parse(l).path("event").asText())
+                .containsExactly("job.enqueued", "job.claimed", "job.succeeded");
+    }
+
+    @Test
+    void noMoreAttemptsRunAtOnceThanTheConcurrency() throws Exception {
+        Path log = dir.resolve("runs.log");
+        List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            ObjectNode s = TestWarden.noop();
+            s.putObject("payload").put("sleep_ms", 30).put("log", log.toString());
+            s.putObject("policy").putObject("paths").putArray("write").add(log.toString());
+            specs.add(app.parser().parse(s));
+        }
+        List<String> ids = app.queue().enqueueAll(specs, "test").stream().map(e -> e.job().id()).toList();
+        pool.wakeUp();
+        for (String id : ids) {
+            assertThat(awaitTerminal(id).state()).isEqualTo(JobState.succeeded);
+        }
+        List<long[]> edges = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(log)) {
+            edges.add(new long[] {Long.parseLong(l.substring(l.lastIndexOf("t=") + 2)), l.startsWith("start") ? 1 : -1});
+        }
+        edges.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        int now = 0;
+        int max = 0;
+        for (long[] e : edges) {
+            now += (int) e[1];
+            max = Math.max(max, now);
+        }
+        assertThat(edges).hasSize(80);
+        assertThat(max).as("attempts running at once").isBetween(1, 4);
+    }
+
+    @Test
     void outputBudgetStopsTheJobWithTheBudgetNamed() throws Exception {
         StringBuilder big = new StringBuilder();
         for (int i = 0; i < 200; i++) {
@@ -233,6 +279,8 @@ class WorkerPoolTest {
                 .formatted(outsideRoots, outsideRoots));
         try (WardenApp strict = WardenApp.open(new WardenApp.Options(app.dataDir(), Optional.empty(),
                 Optional.of(strictDir.resolve("warden.yaml")), Clock.systemUTC()))) {
+            // the permissive pool stops first: once the job is due it must not be the one that claims it
+            pool.shutdown(Duration.ZERO);
             // make it due now
             strict.store().write(tx -> {
                 JobRow r = tx.findJob(job.id()).orElseThrow();
@@ -242,7 +290,6 @@ class WorkerPoolTest {
                         r.createdAt(), r.updatedAt(), r.startedAt(), r.finishedAt()), java.util.EnumSet.of(JobState.queued), r.claims());
                 return null;
             });
-            pool.shutdown(Duration.ZERO);
             WorkerPool strictPool = strict.newWorkerPool(1);
             strictPool.drainOnce();
             strictPool.shutdown(Duration.ZERO);
