@@ -188,6 +188,15 @@ public final class Evidence {
                 }
             }
         }
+        List<dev.warden.store.ApprovalsTx.ApprovalRow> approvals = store.read(tx -> tx.approvals().forJob(job.id()));
+        if (!approvals.isEmpty()) {
+            s.append("\n## Approvals\n\n| request | action | state | decided by | expires |\n|---|---|---|---|---|\n");
+            for (dev.warden.store.ApprovalsTx.ApprovalRow a : approvals) {
+                s.append("| ").append(a.id()).append(" | ").append(a.summary().replace("|", "\\|")).append(" | ").append(a.state())
+                        .append(" | ").append(a.decidedBy() == null ? "-" : a.decidedBy()).append(" | ")
+                        .append(JobJson.iso(a.expiresAt())).append(" |\n");
+            }
+        }
         s.append("\n## Timeline\n\n");
         for (LedgerRow e : events) {
             JsonNode env = Json.parse(e.entry());

@@ -158,6 +158,10 @@ class TriageApprovalTest {
         pool.wakeUp();
         assertThat(app.queue().get(job.id()).state()).isEqualTo(JobState.escalated);
 
+        Path evidence = app.dataDir().resolve("evidence").resolve(job.id());
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(evidence.resolve("summary.md"))
+                && Files.readString(evidence.resolve("summary.md")).contains("| escalated |"));
+        assertThat(evidence.resolve("summary.md")).content().contains("## Approvals").contains(req.id()).contains("| pending |");
         app.approvals().decide(req.id(), true, "operator:test", "rotated by hand");
         JobRow done = awaitState(job.id(), JobState.succeeded);
         JsonNode result = Json.parse(done.result());
