@@ -171,14 +171,20 @@ class ConsoleBrowserTest {
         browser.findElement(By.id("token")).sendKeys(TOKEN);
         browser.findElement(By.cssSelector("button[type=submit]")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("overview-approvals"), "1 request waits"));
-        browser.findElement(By.cssSelector("#overview-approvals a")).click();
+        click(wait, By.cssSelector("#overview-approvals a"));
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("article.approval")));
-        String card = browser.findElement(By.cssSelector("article.approval")).getText();
+        String card = wait.until(d -> {
+            try {
+                return d.findElement(By.cssSelector("article.approval")).getText();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return null; // the live region was refreshed under us: read it again
+            }
+        });
         assertThat(card).contains("rotate_secret").contains("touches_secrets").contains("m1").contains("leaked password")
                 .contains("The plan for this message").contains("label");
         wait.until(d -> "connected".equals(d.findElement(By.tagName("body")).getAttribute("data-live")));
         shot("05-approval-pending");
-        browser.findElement(By.cssSelector("article.approval button.approve")).click();
+        click(wait, By.cssSelector("article.approval button.approve"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-pending"), "0 requests wait"));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
                 .until(() -> app.queue().get(id).state() == dev.warden.job.JobState.succeeded);
@@ -187,5 +193,17 @@ class ConsoleBrowserTest {
         assertThat(browser.getPageSource()).contains("approved").contains("console:tok-");
         shot("06-approved-job-succeeded");
         assertThat(app.store().read(tx -> tx.ledgerByCorrId(id)).toString()).contains("approval.approved").contains("console:tok-");
+    }
+
+    /** Clicks the element, finding it again if a live-region refresh replaced it between find and click. */
+    private static void click(WebDriverWait wait, By by) {
+        wait.until(d -> {
+            try {
+                d.findElement(by).click();
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return false;
+            }
+        });
     }
 }
