@@ -141,7 +141,7 @@ class ConsoleBrowserTest {
         // the kill switch, flipped from the overview
         browser.get(base + "/");
         wait.until(ExpectedConditions.textToBe(By.id("killswitch-state"), "OFF"));
-        browser.findElement(By.id("killswitch-toggle")).click();
+        click(wait, By.id("killswitch-toggle"));
         wait.until(ExpectedConditions.textToBe(By.id("killswitch-state"), "ON"));
         assertThat(app.killSwitch().isOn()).isTrue();
         shot("04-killswitch-on");
