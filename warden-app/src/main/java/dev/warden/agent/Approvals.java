@@ -103,13 +103,16 @@ public final class Approvals {
                 d.put("note", cleanNote);
             }
             ledger.append(tx, EventDraft.info("approval." + state, "operator", row.jobId(), actor, d));
-            resumeIfDecided(tx, row.jobId(), actor, now);
+            resumeIfDecided(tx, ledger, row.jobId(), actor, now);
             return tx.approvals().find(id).orElseThrow();
         });
     }
 
     /** Marks every pending request past its expiry {@code expired} (never executed); returns how many. */
     public int expireDue(String actor) {
+        if (store.read(tx -> tx.approvals().expiredPending(clock.millis(), 1)).isEmpty()) {
+            return 0; // the usual case: no write transaction (and no write lock) every sweep
+        }
         return store.write(tx -> {
             long now = clock.millis();
             int n = 0;
@@ -124,7 +127,7 @@ public final class Approvals {
                 }
             }
             for (String job : jobs) {
-                resumeIfDecided(tx, job, actor, now);
+                resumeIfDecided(tx, ledger, job, actor, now);
             }
             return n;
         });
@@ -166,10 +169,6 @@ public final class Approvals {
             ledger.append(tx, EventDraft.info("job.resumed", COMPONENT, jobId, actor,
                     Json.object().put("reason", "every approval request of the job is decided")));
         }
-    }
-
-    private void resumeIfDecided(Tx tx, String jobId, String actor, long now) {
-        resumeIfDecided(tx, ledger, jobId, actor, now);
     }
 
     /** Within the caller's transaction: closes a cancelled job's pending requests ({@code withdrawn}). */

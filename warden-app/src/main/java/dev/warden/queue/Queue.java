@@ -287,9 +287,10 @@ public final class Queue {
                     }
                     case Outcome.Escalated e -> {
                         d.set("result", e.result());
-                        if (tx.approvals().countPending(claimed.id()) > 0) {
+                        long pending = tx.approvals().countPending(claimed.id());
+                        if (pending > 0) {
                             next = claimed.finished(JobState.escalated, Json.canonical(e.result()), null, null, now);
-                            d.put("pending_approvals", tx.approvals().countPending(claimed.id())).put("message", e.message());
+                            d.put("pending_approvals", pending).put("message", e.message());
                             ev = EventDraft.warn("job.escalated", "worker", claimed.id(), actor, d);
                         } else { // decided while the attempt was still running: carry on at once
                             next = claimed.requeued(now, null, null, now);

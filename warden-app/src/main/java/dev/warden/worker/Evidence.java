@@ -188,7 +188,8 @@ public final class Evidence {
                 }
             }
         }
-        List<dev.warden.store.ApprovalsTx.ApprovalRow> approvals = store.read(tx -> tx.approvals().forJob(job.id()));
+        boolean asked = events.stream().anyMatch(e -> e.event().equals("approval.requested")); // no query for the others
+        List<dev.warden.store.ApprovalsTx.ApprovalRow> approvals = asked ? store.read(tx -> tx.approvals().forJob(job.id())) : List.of();
         if (!approvals.isEmpty()) {
             s.append("\n## Approvals\n\n| request | action | state | decided by | expires |\n|---|---|---|---|---|\n");
             for (dev.warden.store.ApprovalsTx.ApprovalRow a : approvals) {
