@@ -94,43 +94,41 @@ public final class Queue {
 
     /** Enqueues within the caller's transaction (a scheduler fire commits the job with its own bookkeeping). */
     public List<Enqueued> enqueueIn(Tx tx, List<JobSpec> specs, String actor) {
-        {
-            long now = clock.millis();
-            List<Enqueued> out = new ArrayList<>(specs.size());
-            List<EventDraft> events = new ArrayList<>(specs.size());
-            List<JobRow> rows = new ArrayList<>(specs.size());
-            Map<String, JobRow> keysInBatch = new java.util.HashMap<>();
-            for (JobSpec s : specs) {
-                if (s.idempotencyKey() != null) {
-                    JobRow sameBatch = keysInBatch.get(s.idempotencyKey());
-                    Optional<JobRow> existing = sameBatch != null ? Optional.of(sameBatch) : tx.findJobByIdempotencyKey(s.idempotencyKey());
-                    if (existing.isPresent()) {
-                        out.add(new Enqueued(existing.get(), false));
-                        continue;
-                    }
+        long now = clock.millis();
+        List<Enqueued> out = new ArrayList<>(specs.size());
+        List<EventDraft> events = new ArrayList<>(specs.size());
+        List<JobRow> rows = new ArrayList<>(specs.size());
+        Map<String, JobRow> keysInBatch = new java.util.HashMap<>();
+        for (JobSpec s : specs) {
+            if (s.idempotencyKey() != null) {
+                JobRow sameBatch = keysInBatch.get(s.idempotencyKey());
+                Optional<JobRow> existing = sameBatch != null ? Optional.of(sameBatch) : tx.findJobByIdempotencyKey(s.idempotencyKey());
+                if (existing.isPresent()) {
+                    out.add(new Enqueued(existing.get(), false));
+                    continue;
                 }
-                long runAfter = s.runAfter() == null ? now : s.runAfter().toEpochMilli();
-                JobRow row = new JobRow(Ids.newJobId(clock), s.kind(), s.project(), JobState.queued, s.priority(),
-                        runAfter, 0, s.maxAttempts(), 0, s.retryOnLeaseLoss(), s.idempotencyKey(), s.budgets().slot(),
-                        Json.canonical(s.json()), Json.write(s.labels()), null, null, null, null, null, false, now, now,
-                        null, null);
-                rows.add(row);
-                if (s.idempotencyKey() != null) {
-                    keysInBatch.put(s.idempotencyKey(), row);
-                }
-                ObjectNode d = Json.object().put("kind", row.kind()).put("project", row.project())
-                        .put("priority", row.priority()).put("run_after", JobJson.iso(runAfter))
-                        .put("max_attempts", row.maxAttempts());
-                d.set("budgets", s.budgets().toJson());
-                d.set("policy", s.policy().toJson());
-                d.set("labels", Json.MAPPER.valueToTree(s.labels()));
-                events.add(EventDraft.info("job.enqueued", COMPONENT, row.id(), actor, d));
-                out.add(new Enqueued(row, true));
             }
-            tx.insertJobs(rows); // one batch for the whole call
-            ledger.append(tx, events);
-            return out;
+            long runAfter = s.runAfter() == null ? now : s.runAfter().toEpochMilli();
+            JobRow row = new JobRow(Ids.newJobId(clock), s.kind(), s.project(), JobState.queued, s.priority(),
+                    runAfter, 0, s.maxAttempts(), 0, s.retryOnLeaseLoss(), s.idempotencyKey(), s.budgets().slot(),
+                    Json.canonical(s.json()), Json.write(s.labels()), null, null, null, null, null, false, now, now,
+                    null, null);
+            rows.add(row);
+            if (s.idempotencyKey() != null) {
+                keysInBatch.put(s.idempotencyKey(), row);
+            }
+            ObjectNode d = Json.object().put("kind", row.kind()).put("project", row.project())
+                    .put("priority", row.priority()).put("run_after", JobJson.iso(runAfter))
+                    .put("max_attempts", row.maxAttempts());
+            d.set("budgets", s.budgets().toJson());
+            d.set("policy", s.policy().toJson());
+            d.set("labels", Json.MAPPER.valueToTree(s.labels()));
+            events.add(EventDraft.info("job.enqueued", COMPONENT, row.id(), actor, d));
+            out.add(new Enqueued(row, true));
         }
+        tx.insertJobs(rows); // one batch for the whole call
+        ledger.append(tx, events);
+        return out;
     }
 
     // ------------------------------------------------------------------ claim
@@ -144,65 +142,96 @@ public final class Queue {
             return new ClaimResult.KillSwitchOn();
         }
         return store.write(tx -> {
-            if (settings.slotCapacity().isEmpty()) {
-                // no slots to count: one statement claims, where the engine has it (it reads the
-                // kill-switch flag itself, in the same snapshot)
-                long now = clock.millis();
-                Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
-                        KillSwitch.SETTING);
-                if (one.isPresent()) {
-                    if (one.get().isEmpty()) {
-                        return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
-                    }
-                    ledger.append(tx, claimedEvents(one.get(), owner));
-                    return new ClaimResult.Claimed(one.get());
-                }
-            }
-            if (KillSwitch.flagOn(tx)) {
-                return new ClaimResult.KillSwitchOn();
-            }
-            long now = clock.millis();
-            Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
-                    : tx.runningBySlot(settings.slotCapacity().keySet());
-            List<String> open = new ArrayList<>();
-            List<EventDraft> gated = new ArrayList<>();
-            SlotGate gate = slotGate;
-            settings.slotCapacity().forEach((slot, cap) -> {
-                if (running.getOrDefault(slot, 0) < cap) {
-                    Optional<SlotGate.Closed> closed = gate.closed(slot);
-                    if (closed.isEmpty()) {
-                        open.add(slot);
-                    } else {
-                        noteGated(slot, closed.get(), now).ifPresent(gated::add);
-                    }
-                }
-            });
-            ledger.append(tx, gated);
-            List<JobRow> candidates = tx.claimCandidates(now, max, open);
-            if (candidates.isEmpty()) {
-                return new ClaimResult.Empty();
-            }
-            long leaseUntil = now + settings.lease().toMillis();
-            List<JobRow> claimed = new ArrayList<>(candidates.size());
-            java.util.HashMap<String, Integer> taken = new java.util.HashMap<>();
-            for (JobRow r : candidates) {
-                if (r.slot() != null) {
-                    int used = running.getOrDefault(r.slot(), 0) + taken.getOrDefault(r.slot(), 0);
-                    if (used >= settings.slotCapacity().getOrDefault(r.slot(), 0)) {
-                        continue;
-                    }
-                    taken.merge(r.slot(), 1, Integer::sum);
-                }
-                claimed.add(r.claimed(owner, leaseUntil, now));
-            }
-            tx.markClaimed(claimed);
-            ledger.append(tx, claimedEvents(claimed, owner));
-            return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
+            List<EventDraft> events = new ArrayList<>(max);
+            ClaimResult r = claimIn(tx, owner, max, events);
+            ledger.append(tx, events);
+            return r;
         });
     }
 
-    private static List<EventDraft> claimedEvents(List<JobRow> claimed, String owner) {
-        List<EventDraft> events = new ArrayList<>(claimed.size());
+    /** What one {@link #completeAndClaim} turn wrote: per outcome as in {@link #complete}, and the claim. */
+    public record Turn(List<Optional<JobRow>> completed, ClaimResult claimed) {}
+
+    /**
+     * One transaction that records {@code outcomes} (as {@link #complete}) and claims up to
+     * {@code max} jobs for {@code owner} (as {@link #claim}), with one ledger append for both: the
+     * worker's hot path, where a slot that an outcome freed turns over with one commit. With the
+     * kill switch file present, or {@code max} 0, it only records.
+     */
+    public Turn completeAndClaim(List<Outcome> outcomes, String owner, int max) {
+        boolean claimToo = max > 0 && !killSwitch.fileOn();
+        if (outcomes.isEmpty() && !claimToo) {
+            return new Turn(List.of(), max > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty());
+        }
+        return store.write(tx -> {
+            List<EventDraft> events = new ArrayList<>(outcomes.size() + max);
+            List<Optional<JobRow>> completed = completeIn(tx, outcomes, events);
+            ClaimResult claimed = claimToo ? claimIn(tx, owner, max, events)
+                    : max > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+            ledger.append(tx, events);
+            return new Turn(completed, claimed);
+        });
+    }
+
+    /** Claims within {@code tx}; the ledger entries go to {@code events}, for the caller to append. */
+    private ClaimResult claimIn(Tx tx, String owner, int max, List<EventDraft> events) {
+        if (settings.slotCapacity().isEmpty()) {
+            // no slots to count: one statement claims, where the engine has it (it reads the
+            // kill-switch flag itself, in the same snapshot)
+            long now = clock.millis();
+            Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
+                    KillSwitch.SETTING);
+            if (one.isPresent()) {
+                if (one.get().isEmpty()) {
+                    return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+                }
+                addClaimedEvents(events, one.get(), owner);
+                return new ClaimResult.Claimed(one.get());
+            }
+        }
+        if (KillSwitch.flagOn(tx)) {
+            return new ClaimResult.KillSwitchOn();
+        }
+        long now = clock.millis();
+        Map<String, Integer> running = settings.slotCapacity().isEmpty() ? Map.of()
+                : tx.runningBySlot(settings.slotCapacity().keySet());
+        List<String> open = new ArrayList<>();
+        List<EventDraft> gated = new ArrayList<>();
+        SlotGate gate = slotGate;
+        settings.slotCapacity().forEach((slot, cap) -> {
+            if (running.getOrDefault(slot, 0) < cap) {
+                Optional<SlotGate.Closed> closed = gate.closed(slot);
+                if (closed.isEmpty()) {
+                    open.add(slot);
+                } else {
+                    noteGated(slot, closed.get(), now).ifPresent(gated::add);
+                }
+            }
+        });
+        events.addAll(gated);
+        List<JobRow> candidates = tx.claimCandidates(now, max, open);
+        if (candidates.isEmpty()) {
+            return new ClaimResult.Empty();
+        }
+        long leaseUntil = now + settings.lease().toMillis();
+        List<JobRow> claimed = new ArrayList<>(candidates.size());
+        java.util.HashMap<String, Integer> taken = new java.util.HashMap<>();
+        for (JobRow r : candidates) {
+            if (r.slot() != null) {
+                int used = running.getOrDefault(r.slot(), 0) + taken.getOrDefault(r.slot(), 0);
+                if (used >= settings.slotCapacity().getOrDefault(r.slot(), 0)) {
+                    continue;
+                }
+                taken.merge(r.slot(), 1, Integer::sum);
+            }
+            claimed.add(r.claimed(owner, leaseUntil, now));
+        }
+        tx.markClaimed(claimed);
+        addClaimedEvents(events, claimed, owner);
+        return claimed.isEmpty() ? new ClaimResult.Empty() : new ClaimResult.Claimed(claimed);
+    }
+
+    private static void addClaimedEvents(List<EventDraft> events, List<JobRow> claimed, String owner) {
         for (JobRow r : claimed) {
             ObjectNode d = Json.object().put("attempt", r.attempts()).put("lease_owner", owner)
                     .put("lease_expires_at", JobJson.iso(r.leaseExpiresAt())).put("claim", r.claims());
@@ -211,7 +240,6 @@ public final class Queue {
             }
             events.add(EventDraft.info("job.claimed", "worker", r.id(), owner, d));
         }
-        return events;
     }
 
     /** A {@code slot.gated} entry when this slot and reason were not recorded in the last {@link #GATE_NOTE_EVERY}. */
@@ -244,86 +272,95 @@ public final class Queue {
             return List.of();
         }
         return store.write(tx -> {
-            long now = clock.millis();
-            List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
             List<EventDraft> events = new ArrayList<>(outcomes.size());
-            List<JobRow> nexts = new ArrayList<>(outcomes.size());
-            List<EventDraft> drafts = new ArrayList<>(outcomes.size());
-            long[] fences = new long[outcomes.size()];
-            for (Outcome o : outcomes) {
-                JobRow claimed = o.job();
-                JobRow next;
-                EventDraft ev;
-                ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
-                if (o.usage() != null) {
-                    d.set("usage", o.usage());
-                }
-                String actor = claimed.leaseOwner();
-                switch (o) {
-                    case Outcome.Succeeded s -> {
-                        next = claimed.finished(JobState.succeeded, Json.canonical(s.result()), null, null, now);
-                        d.set("result", s.result());
-                        ev = EventDraft.info("job.succeeded", "worker", claimed.id(), actor, d);
-                    }
-                    case Outcome.Failed f -> {
-                        d.putObject("error").put("code", f.code()).put("message", f.message());
-                        if (f.retryable() && claimed.attempts() < claimed.maxAttempts()) {
-                            long at = now + settings.backoff().delayMillis(claimed.attempts());
-                            next = claimed.requeued(at, f.code(), f.message(), now);
-                            d.put("retry_at", JobJson.iso(at));
-                            ev = EventDraft.warn("job.retry_scheduled", "worker", claimed.id(), actor, d);
-                        } else if (f.retryable()) {
-                            next = claimed.finished(JobState.dead, null, f.code(), f.message(), now);
-                            ev = EventDraft.error("job.dead", "worker", claimed.id(), actor, d);
-                        } else {
-                            next = claimed.finished(JobState.failed, null, f.code(), f.message(), now);
-                            ev = EventDraft.error("job.failed", "worker", claimed.id(), actor, d);
-                        }
-                    }
-                    case Outcome.Cancelled c -> {
-                        next = claimed.finished(JobState.cancelled, null, c.code(), c.message(), now);
-                        d.putObject("error").put("code", c.code()).put("message", c.message());
-                        ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
-                    }
-                    case Outcome.Escalated e -> {
-                        d.set("result", e.result());
-                        long pending = tx.approvals().countPending(claimed.id());
-                        if (pending > 0) {
-                            next = claimed.finished(JobState.escalated, Json.canonical(e.result()), null, null, now);
-                            d.put("pending_approvals", pending).put("message", e.message());
-                            ev = EventDraft.warn("job.escalated", "worker", claimed.id(), actor, d);
-                        } else { // decided while the attempt was still running: carry on at once
-                            next = claimed.requeued(now, null, null, now);
-                            ev = EventDraft.info("job.resumed", "worker", claimed.id(), actor,
-                                    d.put("reason", "every approval request was decided before the attempt ended"));
-                        }
-                    }
-                    case Outcome.Released r -> {
-                        JobRow back = claimed.requeued(now, null, null, now);
-                        next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
-                                back.runAfter(), back.attempts() - 1, back.maxAttempts(), back.claims(),
-                                back.retryOnLeaseLoss(), back.idempotencyKey(), back.slot(), back.spec(), back.labels(),
-                                null, null, null, null, null, false, back.createdAt(), now, null, null);
-                        ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
-                    }
-                }
-                nexts.add(next);
-                drafts.add(ev);
-                fences[nexts.size() - 1] = claimed.claims();
-            }
-            // one batch for every row; an outcome whose fencing no longer matches is discarded
-            boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
-            for (int i = 0; i < nexts.size(); i++) {
-                if (written[i]) {
-                    events.add(drafts.get(i));
-                    out.add(Optional.of(nexts.get(i)));
-                } else {
-                    out.add(Optional.empty());
-                }
-            }
+            List<Optional<JobRow>> out = completeIn(tx, outcomes, events);
             ledger.append(tx, events);
             return out;
         });
+    }
+
+    /** Records outcomes within {@code tx}; the ledger entries go to {@code events}, for the caller to append. */
+    private List<Optional<JobRow>> completeIn(Tx tx, List<Outcome> outcomes, List<EventDraft> events) {
+        if (outcomes.isEmpty()) {
+            return List.of();
+        }
+        long now = clock.millis();
+        List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
+        List<JobRow> nexts = new ArrayList<>(outcomes.size());
+        List<EventDraft> drafts = new ArrayList<>(outcomes.size());
+        long[] fences = new long[outcomes.size()];
+        for (Outcome o : outcomes) {
+            JobRow claimed = o.job();
+            JobRow next;
+            EventDraft ev;
+            ObjectNode d = Json.object().put("attempt", claimed.attempts()).put("duration_ms", o.durationMs());
+            if (o.usage() != null) {
+                d.set("usage", o.usage());
+            }
+            String actor = claimed.leaseOwner();
+            switch (o) {
+                case Outcome.Succeeded s -> {
+                    next = claimed.finished(JobState.succeeded, Json.canonical(s.result()), null, null, now);
+                    d.set("result", s.result());
+                    ev = EventDraft.info("job.succeeded", "worker", claimed.id(), actor, d);
+                }
+                case Outcome.Failed f -> {
+                    d.putObject("error").put("code", f.code()).put("message", f.message());
+                    if (f.retryable() && claimed.attempts() < claimed.maxAttempts()) {
+                        long at = now + settings.backoff().delayMillis(claimed.attempts());
+                        next = claimed.requeued(at, f.code(), f.message(), now);
+                        d.put("retry_at", JobJson.iso(at));
+                        ev = EventDraft.warn("job.retry_scheduled", "worker", claimed.id(), actor, d);
+                    } else if (f.retryable()) {
+                        next = claimed.finished(JobState.dead, null, f.code(), f.message(), now);
+                        ev = EventDraft.error("job.dead", "worker", claimed.id(), actor, d);
+                    } else {
+                        next = claimed.finished(JobState.failed, null, f.code(), f.message(), now);
+                        ev = EventDraft.error("job.failed", "worker", claimed.id(), actor, d);
+                    }
+                }
+                case Outcome.Cancelled c -> {
+                    next = claimed.finished(JobState.cancelled, null, c.code(), c.message(), now);
+                    d.putObject("error").put("code", c.code()).put("message", c.message());
+                    ev = EventDraft.warn("job.cancelled", "worker", claimed.id(), actor, d);
+                }
+                case Outcome.Escalated e -> {
+                    d.set("result", e.result());
+                    long pending = tx.approvals().countPending(claimed.id());
+                    if (pending > 0) {
+                        next = claimed.finished(JobState.escalated, Json.canonical(e.result()), null, null, now);
+                        d.put("pending_approvals", pending).put("message", e.message());
+                        ev = EventDraft.warn("job.escalated", "worker", claimed.id(), actor, d);
+                    } else { // decided while the attempt was still running: carry on at once
+                        next = claimed.requeued(now, null, null, now);
+                        ev = EventDraft.info("job.resumed", "worker", claimed.id(), actor,
+                                d.put("reason", "every approval request was decided before the attempt ended"));
+                    }
+                }
+                case Outcome.Released r -> {
+                    JobRow back = claimed.requeued(now, null, null, now);
+                    next = new JobRow(back.id(), back.kind(), back.project(), back.state(), back.priority(),
+                            back.runAfter(), back.attempts() - 1, back.maxAttempts(), back.claims(),
+                            back.retryOnLeaseLoss(), back.idempotencyKey(), back.slot(), back.spec(), back.labels(),
+                            null, null, null, null, null, false, back.createdAt(), now, null, null);
+                    ev = EventDraft.info("job.released", "worker", claimed.id(), actor, d);
+                }
+            }
+            nexts.add(next);
+            drafts.add(ev);
+            fences[nexts.size() - 1] = claimed.claims();
+        }
+        // one batch for every row; an outcome whose fencing no longer matches is discarded
+        boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
+        for (int i = 0; i < nexts.size(); i++) {
+            if (written[i]) {
+                events.add(drafts.get(i));
+                out.add(Optional.of(nexts.get(i)));
+            } else {
+                out.add(Optional.empty());
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ operator actions

@@ -41,19 +41,23 @@ public final class WorkerPool implements AutoCloseable {
     private final WorkerSettings settings;
     private final String owner;
     private final Clock clock;
+    /** Worker slots: an attempt's handler holds one while it runs (at most {@code concurrency} at once). */
     private final Semaphore permits;
+    /** Jobs claimed whose handler has not ended yet: running, or waiting for a slot (claimed ahead). */
+    private final java.util.concurrent.atomic.AtomicInteger inHand = new java.util.concurrent.atomic.AtomicInteger();
+    /** Recent handler durations, exponentially weighted (ms); NaN until the first attempt ended. */
+    private volatile double recentRunMs = Double.NaN;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final Object wake = new Object();
     private final AtomicBoolean stopping = new AtomicBoolean();
-    private final Completer completer;
+    private final Dispatcher dispatcher;
     private final EvidenceWriter evidenceWriter;
     private final GovernedJobContext.Isolation isolation;
-    private volatile boolean lastClaimFull;
     private volatile long lastHeartbeatOk;
     private volatile long lastReap;
     private volatile long lastRegistered;
     private final long startedAtMillis;
-    private Thread poller;
+    /** Claims are made by the dispatcher once {@link #start} was called (not in {@link #drainOnce}). */
+    private volatile boolean started;
     private Thread control;
 
     /** One attempt in progress. {@code stop} is set once, by whoever decides it must end. */
@@ -61,6 +65,8 @@ public final class WorkerPool implements AutoCloseable {
         final JobRow job;
         final AtomicReference<JobFailure> stop = new AtomicReference<>();
         final AtomicBoolean settled = new AtomicBoolean();
+        /** The attempt holds a worker slot (its handler started); released once, by {@link #settle}. */
+        final AtomicBoolean slot = new AtomicBoolean();
         /** The outcome is in the store: until then the lease is still renewed. */
         volatile boolean committed;
         volatile Thread thread;
@@ -96,8 +102,8 @@ public final class WorkerPool implements AutoCloseable {
         this.settings = settings;
         this.owner = owner;
         this.clock = queue.clock();
-        this.permits = new Semaphore(settings.concurrency());
-        this.completer = new Completer(queue, "warden-completer");
+        this.permits = new Semaphore(settings.concurrency(), true); // fair: jobs claimed ahead start in claim order
+        this.dispatcher = new Dispatcher(queue, owner, new PoolSlots(), settings.claimBatch(), settings.pollInterval());
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
         this.isolation = switch (operator.isolation()) {
             case none -> new GovernedJobContext.Isolation(Optional.of(new Sandbox.None()), null);
@@ -125,69 +131,70 @@ public final class WorkerPool implements AutoCloseable {
 
     public void start() {
         register(null);
-        poller = Thread.ofPlatform().daemon().name("warden-claims").start(this::pollLoop);
+        started = true;
         control = Thread.ofPlatform().daemon().name("warden-control").start(this::controlLoop);
+        dispatcher.wake();
     }
 
-    /** Signals the claim loop that work may be waiting (after a local enqueue). */
+    /** Signals the dispatcher that work may be waiting (after a local enqueue). */
     public void wakeUp() {
-        synchronized (wake) {
-            wake.notifyAll();
-        }
+        dispatcher.wake();
     }
 
     // ------------------------------------------------------------------ claiming
 
-    private void pollLoop() {
-        while (!stopping.get()) {
-            try {
-                if (!permits.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS)) {
-                    continue;
-                }
-                if (lastClaimFull && settings.claimBatch() > 1) {
-                    // a backlog is waiting: gather a few more free slots so one transaction claims a batch
-                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(10, settings.pollInterval().toMillis()));
-                    while (permits.availablePermits() < settings.claimBatch() / 2 - 1 && System.nanoTime() < until) {
-                        Thread.sleep(1);
-                    }
-                }
-                int got = 1 + drainPermits(settings.claimBatch() - 1);
-                if (stopping.get()) {
-                    permits.release(got);
-                    break;
-                }
-                int claimed = 0;
-                try {
-                    claimed = claimAndStart(got);
-                } finally {
-                    permits.release(got - claimed); // a failed claim must not eat the pool's capacity
-                }
-                lastClaimFull = claimed == got;
-                if (claimed < got) {
-                    idle();
-                }
-            } catch (InterruptedException e) {
-                if (stopping.get()) {
-                    break;
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("claim failed, retrying: {}", e.getMessage());
-                sleepQuietly(1000);
+    /**
+     * Jobs beyond the free worker slots claimed in one turn, while jobs are short: they wait (leased,
+     * their leases renewed) for the next slot, so a turn claims for the slots that will be free by the
+     * time its transaction commits, not only for those free when it began. Long jobs are never
+     * claimed ahead: a job must not sit leased on one worker while another could run it.
+     */
+    static final double CLAIM_AHEAD_BELOW_MS = 50;
+
+    /** How many jobs this pool may hold (claimed, handler not ended): its slots, plus as many again while jobs are short. */
+    private int claimLimit() {
+        double recent = recentRunMs;
+        return settings.concurrency() * (recent <= CLAIM_AHEAD_BELOW_MS ? 2 : 1);
+    }
+
+    /** Takes room for up to {@code max} claimed jobs without waiting; returns how much it took. */
+    private int takeRoom(int max) {
+        while (true) {
+            int held = inHand.get();
+            int n = Math.min(max, claimLimit() - held);
+            if (n <= 0) {
+                return 0;
+            }
+            if (inHand.compareAndSet(held, held + n)) {
+                return n;
             }
         }
     }
 
-    private int drainPermits(int max) {
-        int n = 0;
-        while (n < max && permits.tryAcquire()) {
-            n++;
+    /** The pool as the dispatcher sees it. */
+    private final class PoolSlots implements Dispatcher.Slots {
+        @Override
+        public boolean claiming() {
+            return started && !stopping.get();
         }
-        return n;
-    }
 
-    private void idle() throws InterruptedException {
-        synchronized (wake) {
-            wake.wait(settings.pollInterval().toMillis());
+        @Override
+        public int take(int max) {
+            return takeRoom(max);
+        }
+
+        @Override
+        public void give(int n) {
+            if (n > 0) {
+                inHand.addAndGet(-n);
+            }
+        }
+
+        @Override
+        public void run(List<JobRow> jobs, long claimStartedAt) {
+            for (JobRow job : jobs) {
+                start(job, leaseDeadlineFrom(claimStartedAt));
+            }
         }
     }
 
@@ -226,15 +233,18 @@ public final class WorkerPool implements AutoCloseable {
     public int drainOnce() {
         int total = 0;
         while (!stopping.get()) {
-            int free = permits.availablePermits();
-            if (free == 0) {
+            int room = takeRoom(settings.concurrency());
+            if (room == 0) {
                 sleepQuietly(5);
                 controlTick();
                 continue;
             }
-            permits.acquireUninterruptibly(free);
-            int claimed = claimAndStart(free);
-            permits.release(free - claimed);
+            int claimed = 0;
+            try {
+                claimed = claimAndStart(room);
+            } finally {
+                inHand.addAndGet(claimed - room);
+            }
             total += claimed;
             if (claimed == 0) {
                 if (running.isEmpty()) {
@@ -251,6 +261,17 @@ public final class WorkerPool implements AutoCloseable {
 
     private void runAttempt(Running rj) {
         JobRow job = rj.job;
+        try {
+            permits.acquire(); // claimed ahead: wait here, leased, for a worker slot
+            rj.slot.set(true);
+        } catch (InterruptedException e) {
+            settle(rj, notStarted(rj));
+            return;
+        }
+        if (rj.stop.get() != null) { // stopped while it waited
+            settle(rj, notStarted(rj));
+            return;
+        }
         long t0 = clock.millis();
         Outcome outcome;
         try {
@@ -275,7 +296,22 @@ public final class WorkerPool implements AutoCloseable {
                     clock.millis() - t0, usage(rj));
         }
         removeWorkDir(job);
+        long ran = clock.millis() - t0;
+        double recent = recentRunMs;
+        recentRunMs = Double.isNaN(recent) ? ran : recent * 0.9 + ran * 0.1;
         settle(rj, outcome);
+    }
+
+    /** The outcome of an attempt stopped before its handler started: back to the queue, unless cancelled or its lease lost. */
+    private Outcome notStarted(Running rj) {
+        JobFailure stop = rj.stop.get();
+        if (stop instanceof JobFailure.Stop s && s.code().equals("lease_lost")) {
+            return null;
+        }
+        if (stop instanceof JobFailure.Stop s && s.code().equals("cancelled")) {
+            return new Outcome.Cancelled(rj.job, s.code(), s.getMessage(), 0, null);
+        }
+        return new Outcome.Released(rj.job, 0, null);
     }
 
     /** The attempt's scratch directory goes with the attempt (artifacts are what a job keeps). */
@@ -340,16 +376,25 @@ public final class WorkerPool implements AutoCloseable {
                 .put("tool_calls", m.toolCalls()).put("tokens", m.tokens()).put("usd", dev.warden.model.Usd.format(m.usdNano()));
     }
 
-    /** Records the outcome exactly once (the job thread or, for a stuck job, the control loop). */
+    /**
+     * Records the outcome exactly once (the job thread or, for a stuck job, the control loop). The
+     * attempt's worker slot, and its room among the jobs the pool holds, are free as soon as the
+     * outcome is handed in; the attempt stays in {@link #running} (its lease renewed) until the
+     * outcome is committed.
+     */
     private void settle(Running rj, Outcome outcome) {
         if (!rj.settled.compareAndSet(false, true)) {
             return;
         }
+        boolean handedIn = false;
         try {
             if (outcome == null) {
                 recordLeaseLoss(rj);
             } else {
-                Optional<JobRow> written = completer.submit(outcome).join();
+                java.util.concurrent.CompletableFuture<Optional<JobRow>> recorded = dispatcher.submit(outcome);
+                release(rj);
+                handedIn = true;
+                Optional<JobRow> written = recorded.join();
                 rj.committed = true;
                 if (written.isEmpty()) {
                     LOG.warn("job {} attempt {}: outcome discarded, the lease was lost", rj.job.id(), rj.job.attempts());
@@ -369,9 +414,19 @@ public final class WorkerPool implements AutoCloseable {
                     rj.job.id(), e.getMessage());
         } finally {
             running.remove(rj.job.id());
-            permits.release();
-            wakeUp();
+            if (!handedIn) {
+                release(rj);
+                dispatcher.wake();
+            }
         }
+    }
+
+    /** Frees the attempt's worker slot (if its handler got one) and its room among the jobs held. */
+    private void release(Running rj) {
+        if (rj.slot.compareAndSet(true, false)) {
+            permits.release();
+        }
+        inHand.decrementAndGet();
     }
 
     private void recordLeaseLoss(Running rj) {
@@ -533,10 +588,6 @@ public final class WorkerPool implements AutoCloseable {
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
-        wakeUp();
-        if (poller != null) {
-            poller.interrupt();
-        }
         long until = System.nanoTime() + grace.toNanos();
         // the control loop has stopped: keep leases, cancellations and the kill switch going meanwhile
         awaitDrain(until);
@@ -550,7 +601,7 @@ public final class WorkerPool implements AutoCloseable {
         if (control != null) {
             control.interrupt();
         }
-        completer.close();
+        dispatcher.close();
         evidenceWriter.close();
         if (lastRegistered > 0) {
             register(clock.millis());

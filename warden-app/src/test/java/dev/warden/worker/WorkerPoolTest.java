@@ -173,6 +173,72 @@ class WorkerPoolTest {
         assertThat(max).as("attempts running at once").isBetween(1, 4);
     }
 
+    private ObjectNode sleeper(Path log, int sleepMs) {
+        ObjectNode s = TestWarden.noop();
+        s.putObject("payload").put("sleep_ms", sleepMs).put("log", log.toString());
+        s.putObject("policy").putObject("paths").putArray("write").add(log.toString());
+        return s;
+    }
+
+    private static long startLines(Path log) throws java.io.IOException {
+        return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.startsWith("start")).count() : 0;
+    }
+
+    private long runningInStore() {
+        return app.queue().countByState().getOrDefault(JobState.running, 0L);
+    }
+
+    @Test
+    void whileJobsAreShortJobsAreClaimedAheadAndAWaitingOneIsReleasedOrCancelledWithoutRunning() throws Exception {
+        Path log = dir.resolve("runs.log");
+        for (int i = 0; i < 4; i++) {
+            assertThat(awaitTerminal(enqueue(TestWarden.noop()).id()).state()).isEqualTo(JobState.succeeded);
+        }
+        // jobs are short now: the pool (4 slots) holds up to 8, 4 running and 4 waiting for a slot
+        List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            specs.add(app.parser().parse(sleeper(log, 60_000)));
+        }
+        List<String> ids = app.queue().enqueueAll(specs, "test").stream().map(e -> e.job().id()).toList();
+        pool.wakeUp();
+        await().atMost(Duration.ofSeconds(10)).until(() -> runningInStore() == 6 && startLines(log) == 4);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> startLines(log) == 4);
+        String started = Files.readAllLines(log).toString();
+        List<String> waiting = ids.stream().filter(id -> !started.contains(id)).toList();
+        assertThat(waiting).hasSize(2);
+
+        // an operator cancel of a waiting job ends it without it ever running
+        JobRow cancelled = app.queue().cancel(waiting.get(0), "operator");
+        assertThat(cancelled.state()).isEqualTo(JobState.running); // requested: the holder ends it
+        assertThat(awaitTerminal(waiting.get(0)).state()).isEqualTo(JobState.cancelled);
+        // the kill switch cancels the running ones and puts the waiting one back, its attempt not counted
+        Files.writeString(app.dataDir().resolve("KILL_SWITCH"), "stop\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> app.queue().get(waiting.get(1)).state() == JobState.queued);
+        assertThat(app.queue().get(waiting.get(1)).attempts()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> runningInStore() == 0);
+        assertThat(ids.stream().filter(id -> !waiting.contains(id)).map(id -> app.queue().get(id).errorCode()))
+                .containsOnly("kill_switch");
+        assertThat(startLines(log)).isEqualTo(4);
+        assertThat(Files.readString(log)).doesNotContain(waiting.get(0)).doesNotContain(waiting.get(1));
+        assertThat(app.store().read(tx -> tx.ledgerTail(10_000)).stream()
+                .filter(r -> r.event().equals("job.released") && waiting.get(1).equals(r.corrId()))).hasSize(1);
+    }
+
+    @Test
+    void longJobsAreNeverClaimedAhead() throws Exception {
+        Path log = dir.resolve("runs.log");
+        assertThat(awaitTerminal(enqueue(sleeper(log, 200)).id()).state()).isEqualTo(JobState.succeeded);
+        List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            specs.add(app.parser().parse(sleeper(log, 60_000)));
+        }
+        app.queue().enqueueAll(specs, "test");
+        pool.wakeUp();
+        await().atMost(Duration.ofSeconds(10)).until(() -> startLines(log) == 5);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> runningInStore() == 4);
+        assertThat(app.queue().countByState().get(JobState.queued)).isEqualTo(1);
+    }
+
     @Test
     void outputBudgetStopsTheJobWithTheBudgetNamed() throws Exception {
         StringBuilder big = new StringBuilder();
