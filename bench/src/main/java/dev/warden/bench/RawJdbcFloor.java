@@ -7,7 +7,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -22,13 +21,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * with the same batching, but raw JDBC on a minimal table, no ledger, no evidence, no policy.
  * <ul>
  *   <li>enqueue: one transaction per batch, a JDBC batch of {@code INSERT}s (the noop spec JSON as payload);</li>
- *   <li>claim: one thread claims up to the free slots (at most {@code min(threads, 64)}, gathering at
- *       least half a batch for up to 10 ms under a backlog, as Warden does) with one statement:
+ *   <li>turns: one thread; each turn is one transaction that records every completion handed in
+ *       since the last turn (a JDBC batch of {@code UPDATE}s) and claims for the free room (at most
+ *       {@code min(2 × threads, 64)} per turn, the pool holding at most 2 × threads jobs) with one statement:
  *       {@code UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING} on PostgreSQL; on
  *       SQLite the same without the lock clause inside {@code BEGIN IMMEDIATE} on the single writer connection;</li>
- *   <li>run: a virtual thread per job that does nothing;</li>
- *   <li>complete: group commit, one thread writes every waiting completion in one transaction
- *       (a JDBC batch of {@code UPDATE}s); a slot is free again once its completion committed.</li>
+ *   <li>run: a virtual thread per job that waits for one of the {@code threads} slots and does nothing;
+ *       its room is free when it ends, its completion goes in the next turn.</li>
  * </ul>
  * Enqueue-to-start is {@code started_at - created_at}, both written by the loop (claim time), as for Warden.
  */
@@ -92,7 +91,7 @@ final class RawJdbcFloor implements PeerScenario {
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, Math.min(threads, 64), jobs);
+                Loop loop = new Loop(db, pg, threads, Math.min(2 * threads, 64), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;
@@ -167,153 +166,133 @@ final class RawJdbcFloor implements PeerScenario {
         };
     }
 
-    /** The claim → run → group-commit loop. */
+    /**
+     * Warden's dispatcher loop without Warden: one thread, each turn one transaction that records the
+     * completions handed in since the last turn and claims for the free room (the pool holds up to
+     * twice its threads: the rest wait for a thread, as Warden's pool does while jobs are short).
+     */
     private static final class Loop {
         private final Db db;
         private final boolean pg;
         private final int claimBatch;
+        private final int limit;
         private final int jobs;
-        private final Semaphore permits;
-        private final Object wake = new Object();
+        private final Semaphore threads;
+        private final AtomicInteger inHand = new AtomicInteger();
         private final AtomicBoolean stopping = new AtomicBoolean();
-        private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+        private final LinkedBlockingQueue<Long> finished = new LinkedBlockingQueue<>();
         private final ExecutorService runners = Executors.newVirtualThreadPerTaskExecutor();
         final AtomicInteger completed = new AtomicInteger();
         final AtomicInteger executions = new AtomicInteger();
         volatile String failure;
-        private Thread claimer;
-        private Thread completer;
-
-        private record Pending(long id, CompletableFuture<Void> done) {}
+        private Thread dispatcher;
 
         Loop(Db db, boolean pg, int threads, int claimBatch, int jobs) {
             this.db = db;
             this.pg = pg;
             this.claimBatch = claimBatch;
+            this.limit = 2 * threads;
             this.jobs = jobs;
-            this.permits = new Semaphore(threads);
+            this.threads = new Semaphore(threads, true);
         }
 
         void start() {
-            completer = Thread.ofPlatform().daemon().name("floor-completer").start(this::completeLoop);
-            claimer = Thread.ofPlatform().daemon().name("floor-claims").start(this::claimLoop);
+            dispatcher = Thread.ofPlatform().daemon().name("floor-dispatch").start(this::loop);
         }
 
         void stop() throws InterruptedException {
             stopping.set(true);
-            synchronized (wake) {
-                wake.notifyAll();
-            }
-            claimer.join(10_000);
+            dispatcher.join(10_000);
             runners.close();
-            completer.join(10_000);
         }
 
-        private void claimLoop() {
-            boolean lastFull = false;
+        private void loop() {
+            List<Long> done = new ArrayList<>(512);
+            boolean backlog = true;
+            long nextPoll = System.nanoTime();
             while (!stopping.get() && completed.get() < jobs) {
                 try {
-                    if (!permits.tryAcquire(POLL_MS, TimeUnit.MILLISECONDS)) {
+                    finished.drainTo(done, 512);
+                    int want = 0;
+                    if (backlog || !done.isEmpty() || System.nanoTime() - nextPoll >= 0) {
+                        want = Math.max(0, Math.min(claimBatch, limit - inHand.get()));
+                    }
+                    if (done.isEmpty() && want == 0) {
+                        Long first = finished.poll(backlog ? 100 : Math.max(1, (nextPoll - System.nanoTime()) / 1_000_000),
+                                TimeUnit.MILLISECONDS);
+                        if (first != null) {
+                            done.add(first);
+                        }
                         continue;
                     }
-                    if (lastFull && claimBatch > 1) {
-                        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
-                        while (permits.availablePermits() < claimBatch / 2 - 1 && System.nanoTime() < until) {
-                            Thread.sleep(1);
+                    inHand.addAndGet(want);
+                    done.sort(Long::compare);
+                    int claimWant = want;
+                    List<Long> ids = db.tx(c -> {
+                        complete(c, done);
+                        return claimWant > 0 ? claim(c, claimWant) : List.<Long>of();
+                    });
+                    completed.addAndGet(done.size());
+                    done.clear();
+                    inHand.addAndGet(ids.size() - want);
+                    if (want > 0) {
+                        backlog = ids.size() == want;
+                        if (!backlog) {
+                            nextPoll = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(POLL_MS);
                         }
                     }
-                    int got = 1;
-                    while (got < claimBatch && permits.tryAcquire()) {
-                        got++;
-                    }
-                    List<Long> ids = claim(got);
-                    permits.release(got - ids.size());
                     for (long id : ids) {
                         runners.execute(() -> runOne(id));
                     }
-                    lastFull = ids.size() == got;
-                    if (ids.size() < got) {
-                        synchronized (wake) {
-                            wake.wait(POLL_MS);
-                        }
-                    }
                 } catch (InterruptedException e) {
                     return;
                 } catch (SQLException | RuntimeException e) {
-                    failure = "claim failed: " + e;
+                    failure = "turn failed: " + e;
                     return;
                 }
             }
         }
 
-        private List<Long> claim(int max) throws SQLException {
-            return db.tx(c -> {
-                String sql = "UPDATE floor_jobs SET state = 1, started_at = ? WHERE id IN (SELECT id FROM floor_jobs "
-                        + "WHERE state = 0 ORDER BY id LIMIT ?" + (pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id";
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    ps.setLong(1, System.currentTimeMillis());
-                    ps.setInt(2, max);
-                    List<Long> ids = new ArrayList<>(max);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            ids.add(rs.getLong(1));
-                        }
-                    }
-                    return ids;
+        private void complete(Connection c, List<Long> ids) throws SQLException {
+            if (ids.isEmpty()) {
+                return;
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE floor_jobs SET state = 2, finished_at = ? WHERE id = ? AND state = 1")) {
+                long now = System.currentTimeMillis();
+                for (long id : ids) {
+                    ps.setLong(1, now);
+                    ps.setLong(2, id);
+                    ps.addBatch();
                 }
-            });
+                ps.executeBatch();
+            }
+        }
+
+        private List<Long> claim(Connection c, int max) throws SQLException {
+            String sql = "UPDATE floor_jobs SET state = 1, started_at = ? WHERE id IN (SELECT id FROM floor_jobs "
+                    + "WHERE state = 0 ORDER BY id LIMIT ?" + (pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, System.currentTimeMillis());
+                ps.setInt(2, max);
+                List<Long> ids = new ArrayList<>(max);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+                return ids;
+            }
         }
 
         private void runOne(long id) {
-            executions.incrementAndGet();   // the noop job itself
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            pending.add(new Pending(id, done));
+            threads.acquireUninterruptibly(); // claimed ahead: wait for a thread
             try {
-                done.join();
-            } catch (RuntimeException e) {
-                // recorded as failure by the completer
+                executions.incrementAndGet(); // the noop job itself
             } finally {
-                permits.release();
-                synchronized (wake) {
-                    wake.notifyAll();
-                }
-            }
-        }
-
-        private void completeLoop() {
-            List<Pending> batch = new ArrayList<>(512);
-            while (!stopping.get() || !pending.isEmpty()) {
-                try {
-                    Pending first = pending.poll(100, TimeUnit.MILLISECONDS);
-                    if (first == null) {
-                        continue;
-                    }
-                    batch.add(first);
-                    pending.drainTo(batch, 511);
-                    batch.sort((a, b) -> Long.compare(a.id(), b.id()));
-                    db.tx(c -> {
-                        try (PreparedStatement ps = c.prepareStatement(
-                                "UPDATE floor_jobs SET state = 2, finished_at = ? WHERE id = ? AND state = 1")) {
-                            long now = System.currentTimeMillis();
-                            for (Pending p : batch) {
-                                ps.setLong(1, now);
-                                ps.setLong(2, p.id());
-                                ps.addBatch();
-                            }
-                            ps.executeBatch();
-                        }
-                        return null;
-                    });
-                    completed.addAndGet(batch.size());
-                    batch.forEach(p -> p.done().complete(null));
-                } catch (InterruptedException e) {
-                    return;
-                } catch (SQLException | RuntimeException e) {
-                    failure = "complete failed: " + e;
-                    batch.forEach(p -> p.done().completeExceptionally(e));
-                } finally {
-                    batch.clear();
-                }
+                threads.release();
+                finished.add(id);
+                inHand.decrementAndGet();
             }
         }
     }

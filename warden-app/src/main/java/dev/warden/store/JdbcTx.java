@@ -197,7 +197,7 @@ final class JdbcTx implements Tx {
             PreparedStatement ps = prep("UPDATE jobs SET state = 'running', lease_owner = ?, "
                     + "lease_expires_at = ?, attempts = ?, claims = ?, started_at = ?, updated_at = ?, "
                     + "cancel_requested = ?, result = NULL, error_code = NULL, error_message = NULL "
-                    + "WHERE id = ? AND state = 'queued'");
+                    + "WHERE id = ? AND " + stateFence(java.util.EnumSet.of(JobState.queued)));
             for (JobRow r : claimed) {
                 ps.setString(1, r.leaseOwner());
                 setLong(ps, 2, r.leaseExpiresAt());
@@ -207,6 +207,7 @@ final class JdbcTx implements Tx {
                 ps.setLong(6, r.updatedAt());
                 ps.setBoolean(7, false);
                 ps.setString(8, r.id());
+                bindStateFence(ps, 9, java.util.EnumSet.of(JobState.queued));
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();
@@ -264,11 +265,12 @@ final class JdbcTx implements Tx {
         return sql(() -> {
             if (!ids.isEmpty()) {
                 PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
-                        + "WHERE id = ? AND lease_owner = ? AND state = 'running'");
+                        + "WHERE id = ? AND lease_owner = ? AND " + stateFence(java.util.EnumSet.of(JobState.running)));
                 for (String id : ids) {
                     extend.setLong(1, leaseUntil);
                     extend.setString(2, id);
                     extend.setString(3, owner);
+                    bindStateFence(extend, 4, java.util.EnumSet.of(JobState.running));
                     extend.addBatch();
                 }
                 extend.executeBatch();
@@ -289,9 +291,9 @@ final class JdbcTx implements Tx {
     @Override
     public boolean updateJob(JobRow r, Set<JobState> expectedStates, long expectedClaims) {
         return sql(() -> {
-            String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
-            PreparedStatement ps = prep(UPDATE_JOB_SET + states + ")");
+            PreparedStatement ps = prep(UPDATE_JOB_SET + stateFence(expectedStates));
             bindUpdate(ps, r, expectedClaims);
+            bindStateFence(ps, 18, expectedStates);
             return ps.executeUpdate() == 1;
         });
     }
@@ -299,7 +301,26 @@ final class JdbcTx implements Tx {
     private static final String UPDATE_JOB_SET = "UPDATE jobs SET state = ?, priority = ?, run_after = ?, "
             + "attempts = ?, max_attempts = ?, claims = ?, result = ?, error_code = ?, error_message = ?, "
             + "lease_owner = ?, lease_expires_at = ?, cancel_requested = ?, updated_at = ?, started_at = ?, "
-            + "finished_at = ? WHERE id = ? AND claims = ? AND state IN (";
+            + "finished_at = ? WHERE id = ? AND claims = ? AND ";
+
+    /**
+     * The expected-state fence of an update by id. On PostgreSQL it is an array parameter: with the
+     * states written in, the generic plan of the prepared statement preferred an index on
+     * {@code state} (the partial running index, or (state, created_at)) over the primary key, and
+     * such an index holds an entry for every row version that was ever in that state until vacuum
+     * removes it, so each update walked thousands of dead entries during a drain. With a parameter
+     * the only usable index is the primary key's.
+     */
+    private String stateFence(Set<JobState> states) {
+        return postgres() ? "state = ANY(?)"
+                : "state IN (" + states.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(",")) + ")";
+    }
+
+    private void bindStateFence(PreparedStatement ps, int index, Set<JobState> states) throws SQLException {
+        if (postgres()) {
+            ps.setArray(index, ps.getConnection().createArrayOf("text", states.stream().map(Enum::name).toArray()));
+        }
+    }
 
     private static void bindUpdate(PreparedStatement ps, JobRow r, long expectedClaims) throws SQLException {
         ps.setString(1, r.state().name());
@@ -328,10 +349,10 @@ final class JdbcTx implements Tx {
             return written;
         }
         return sql(() -> {
-            String states = expectedStates.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(","));
-            PreparedStatement ps = prep(UPDATE_JOB_SET + states + ")");
+            PreparedStatement ps = prep(UPDATE_JOB_SET + stateFence(expectedStates));
             for (int i = 0; i < rows.size(); i++) {
                 bindUpdate(ps, rows.get(i), expectedClaims[i]);
+                bindStateFence(ps, 18, expectedStates);
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();

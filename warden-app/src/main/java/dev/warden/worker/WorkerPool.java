@@ -268,7 +268,9 @@ public final class WorkerPool implements AutoCloseable {
             settle(rj, notStarted(rj));
             return;
         }
-        if (rj.stop.get() != null) { // stopped while it waited
+        // stopped while it waited, or the kill switch went on meanwhile (the control loop may not
+        // have seen it yet): a job that has not started does not start
+        if (rj.stop.get() != null || queue.killSwitch().fileOn()) {
             settle(rj, notStarted(rj));
             return;
         }
