@@ -47,11 +47,13 @@ public final class Ids {
 
     public static String sha256Hex(byte[] data) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+            return HEX.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
+
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
     public static String sha256Hex(String text) {
         return sha256Hex(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -91,6 +91,16 @@ public final class Json {
                 writeCanonical(gen, element);
             }
             gen.writeEndArray();
+        } else if (node.isTextual()) {
+            gen.writeString(node.textValue());
+        } else if (node.isNumber()) {
+            // numeric nodes write themselves exactly as writeTree would (their serialize() ignores the
+            // provider), without its serializer lookup, which was a third of sealing a ledger entry
+            ((com.fasterxml.jackson.databind.node.NumericNode) node).serialize(gen, null);
+        } else if (node.isBoolean()) {
+            gen.writeBoolean(node.booleanValue());
+        } else if (node.isNull()) {
+            gen.writeNull();
         } else {
             MAPPER.writeTree(gen, node);
         }

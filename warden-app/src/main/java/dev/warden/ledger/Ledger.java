@@ -2,6 +2,7 @@ package dev.warden.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Ids;
 import dev.warden.common.Json;
 import dev.warden.store.Store;
 import dev.warden.store.Tx;
@@ -91,16 +92,29 @@ public final class Ledger {
             seq++;
             Envelope unsealed = new Envelope(seq, ts, d.event(), d.severity().name(), d.component(),
                     redactor.scrub(d.corrId()), redactor.scrub(d.actor()), chain, redactor.redact(d.details()), prev, null);
-            ObjectNode json = unsealed.toJson(false);
-            String hash = Envelope.computeHash(json);
-            json.put("hash", hash);
+            String canonical = Json.canonical(unsealed.toJson(false));
+            String hash = Ids.sha256Hex(canonical);
             Envelope env = new Envelope(seq, ts, unsealed.event(), unsealed.severity(), unsealed.component(),
                     unsealed.corrId(), unsealed.actor(), chain, unsealed.details(), prev, hash);
             sealed.add(env);
-            rows.add(new LedgerRow(chain, seq, now, env.event(), env.corrId(), Json.canonical(json)));
+            rows.add(new LedgerRow(chain, seq, now, env.event(), env.corrId(), withHash(canonical, hash)));
             prev = hash;
         }
         return new Sealed(sealed, rows, new LedgerHead(chain, seq, prev));
+    }
+
+    /**
+     * The stored (canonical) form of an entry from the canonical form without its hash, which
+     * sealing already made: keys are sorted, so {@code "hash"} goes right before the top-level
+     * {@code "prev_hash"} — the last one in the text, since only scalar members follow it — instead
+     * of serializing the whole entry a second time. {@link #verify} does the inverse.
+     */
+    static String withHash(String canonicalWithoutHash, String hash) {
+        int at = canonicalWithoutHash.lastIndexOf(",\"prev_hash\":\"");
+        if (at < 0) {
+            throw new IllegalStateException("an entry without prev_hash cannot be sealed");
+        }
+        return canonicalWithoutHash.substring(0, at) + ",\"hash\":\"" + hash + "\"" + canonicalWithoutHash.substring(at);
     }
 
     /** Convenience: append in a transaction of its own. */

@@ -1,0 +1,43 @@
+package dev.warden.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Json;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The canonical form and the stored form of a sealed entry, made the fast way, are exactly the slow way's. */
+class SealTest {
+    @Test
+    void scalarsAreWrittenExactlyAsJacksonWritesThem() throws Exception {
+        List<JsonNode> values = List.of(Json.NODES.textNode("a \"quoted\" \u00e9 \n line"), Json.NODES.numberNode(42),
+                Json.NODES.numberNode(-7L), Json.NODES.numberNode(Long.MAX_VALUE), Json.NODES.numberNode(1.5d),
+                Json.NODES.numberNode(new BigDecimal("12.3400")), Json.NODES.numberNode(new BigDecimal("1E+3")),
+                Json.NODES.numberNode(new BigInteger("123456789012345678901234567890")), Json.NODES.numberNode(2.5f),
+                Json.NODES.numberNode((short) 3), Json.NODES.booleanNode(true), Json.NODES.booleanNode(false),
+                Json.NODES.nullNode(), Json.parse("0.1"), Json.parse("-0"), Json.parse("1e400"));
+        for (JsonNode v : values) {
+            assertThat(Json.canonical(v)).as("%s (%s)", v, v.getNodeType()).isEqualTo(Json.MAPPER.writeValueAsString(v));
+        }
+        ObjectNode o = Json.object().put("b", 1).put("a", "x");
+        o.putArray("c").add(2.5).add("y").addNull();
+        assertThat(Json.canonical(o)).isEqualTo("{\"a\":\"x\",\"b\":1,\"c\":[2.5,\"y\",null]}");
+    }
+
+    @Test
+    void theStoredFormIsTheCanonicalFormWithTheHashInPlace() {
+        ObjectNode details = Json.object().put("prev_hash", "inner").put("note", ",\"prev_hash\":\"fake\"");
+        details.putObject("nested").put("prev_hash", "deeper").put("hash", "not the hash");
+        for (JsonNode d : List.of(details, Json.object(), Json.object().put("zzz", 1))) {
+            Envelope e = new Envelope(7, "2026-11-22T10:00:00.000Z", "job.claimed", "info", "worker", null, "w-1",
+                    "node-a", d, "ab".repeat(32), null);
+            String without = Json.canonical(e.toJson(false));
+            ObjectNode with = e.toJson(false).put("hash", "cd".repeat(32));
+            assertThat(Ledger.withHash(without, "cd".repeat(32))).isEqualTo(Json.canonical(with));
+        }
+    }
+}
