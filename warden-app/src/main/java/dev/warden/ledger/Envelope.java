@@ -44,6 +44,44 @@ public record Envelope(long seq, String ts, String event, String severity, Strin
         return n;
     }
 
+    /**
+     * {@code Json.canonical(toJson(false))}, written directly: the envelope's members in sorted order
+     * around the canonical details, strings escaped by Jackson's own encoder (the same rules as its
+     * generator). Sealing does this for every ledger entry; building and sorting an object tree per
+     * entry was most of that work.
+     */
+    public String canonicalWithoutHash() {
+        String d = Json.canonical(details == null ? Json.object() : details);
+        StringBuilder b = new StringBuilder(d.length() + 320);
+        b.append("{\"actor\":");
+        quote(b, actor);
+        b.append(",\"chain\":");
+        quote(b, chain);
+        b.append(",\"component\":");
+        quote(b, component);
+        b.append(",\"corr_id\":");
+        quote(b, corrId);
+        b.append(",\"details\":").append(d).append(",\"event\":");
+        quote(b, event);
+        b.append(",\"prev_hash\":");
+        quote(b, prevHash);
+        b.append(",\"schema\":\"").append(SCHEMA).append("\",\"seq\":").append(seq).append(",\"severity\":");
+        quote(b, severity);
+        b.append(",\"ts\":");
+        quote(b, ts);
+        return b.append('}').toString();
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        if (s == null) {
+            b.append("null");
+            return;
+        }
+        b.append('"');
+        com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
+        b.append('"');
+    }
+
     public ObjectNode toJson() {
         return toJson(true);
     }

@@ -92,7 +92,7 @@ public final class Ledger {
             seq++;
             Envelope unsealed = new Envelope(seq, ts, d.event(), d.severity().name(), d.component(),
                     redactor.scrub(d.corrId()), redactor.scrub(d.actor()), chain, redactor.redact(d.details()), prev, null);
-            String canonical = Json.canonical(unsealed.toJson(false));
+            String canonical = unsealed.canonicalWithoutHash();
             String hash = Ids.sha256Hex(canonical);
             Envelope env = new Envelope(seq, ts, unsealed.event(), unsealed.severity(), unsealed.component(),
                     unsealed.corrId(), unsealed.actor(), chain, unsealed.details(), prev, hash);

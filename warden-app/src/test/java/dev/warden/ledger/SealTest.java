@@ -29,6 +29,18 @@ class SealTest {
     }
 
     @Test
+    void theEnvelopeWritesItsCanonicalFormDirectlyExactlyAsTheTreeWouldBe() {
+        String tricky = "q\" b\\ / </script> \u00e9\u4e2d\ud83d\ude00 \n\t\r\b\f \u0001\u001f\u007f\u2028";
+        for (String s : new String[] {tricky, "", null}) {
+            Envelope e = new Envelope(Long.MAX_VALUE, s, s, s, s, s, s, s, Json.object().put(tricky, s), s, null);
+            assertThat(e.canonicalWithoutHash()).isEqualTo(Json.canonical(e.toJson(false)));
+        }
+        Envelope plain = new Envelope(1, "2026-11-22T10:00:00.000Z", "job.enqueued", "info", "queue", "job-1", "cli",
+                "n", null, "0".repeat(64), null);
+        assertThat(plain.canonicalWithoutHash()).isEqualTo(Json.canonical(plain.toJson(false)));
+    }
+
+    @Test
     void theStoredFormIsTheCanonicalFormWithTheHashInPlace() {
         ObjectNode details = Json.object().put("prev_hash", "inner").put("note", ",\"prev_hash\":\"fake\"");
         details.putObject("nested").put("prev_hash", "deeper").put("hash", "not the hash");
@@ -36,6 +48,7 @@ class SealTest {
             Envelope e = new Envelope(7, "2026-11-22T10:00:00.000Z", "job.claimed", "info", "worker", null, "w-1",
                     "node-a", d, "ab".repeat(32), null);
             String without = Json.canonical(e.toJson(false));
+            assertThat(e.canonicalWithoutHash()).isEqualTo(without);
             ObjectNode with = e.toJson(false).put("hash", "cd".repeat(32));
             assertThat(Ledger.withHash(without, "cd".repeat(32))).isEqualTo(Json.canonical(with));
         }
