@@ -19,10 +19,6 @@ public interface Store extends AutoCloseable {
     <T> T read(Work<T> work);
 
     /**
-     * Whether several nodes share this store, so evidence that lives on one node's disk (the
-     * artifacts) must also be kept in the store for the others to serve.
-     */
-    /**
      * Refreshes the planner's statistics of the jobs table after many rows arrived, where the
      * engine plans by them (PostgreSQL: without them the claim query scans and sorts every queued
      * row instead of reading the claim index). A no-op elsewhere.
@@ -30,6 +26,10 @@ public interface Store extends AutoCloseable {
     default void refreshJobStatistics() {
     }
 
+    /**
+     * Whether several nodes share this store, so evidence that lives on one node's disk (the
+     * artifacts) must also be kept in the store for the others to serve.
+     */
     default boolean shared() {
         return false;
     }
