@@ -28,11 +28,13 @@ import java.util.TreeSet;
 public final class GatewayRoutes {
     private final WardenApp app;
     private final FailedAttempts failed;
+    private final java.util.function.IntSupplier longestSecret;
     private volatile GatewayTokens tokens;
 
     public GatewayRoutes(WardenApp app, FailedAttempts failed) {
         this.app = app;
         this.failed = failed;
+        this.longestSecret = StreamScrubber.longestSecret(app.redactor().secrets());
     }
 
     private GatewayTokens tokens() {
@@ -224,13 +226,18 @@ public final class GatewayRoutes {
         }
     }
 
-    /** Writes a streamed call to the client as server-sent events, flushing each event. */
+    /**
+     * Writes a streamed call to the client as server-sent events, flushing each event; text is
+     * scrubbed across chunk boundaries ({@link StreamScrubber}).
+     */
     private final class SseSink implements Router.StreamSink {
         private final Exchange ctx;
+        private final StreamScrubber scrubber;
         private OutputStream out;
 
         SseSink(Exchange ctx) {
             this.ctx = ctx;
+            this.scrubber = new StreamScrubber(app.redactor().secrets(), longestSecret);
         }
 
         @Override
@@ -240,18 +247,30 @@ public final class GatewayRoutes {
 
         @Override
         public void data(String json) throws IOException {
-            out.write(("data: " + app.redactor().scrub(json) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            send(scrubber.next(json));
             out.flush();
+        }
+
+        private void send(String data) throws IOException {
+            out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
         }
 
         @Override
         public void fail(ObjectNode openAiError) throws IOException {
-            data(Json.write(openAiError));
+            String rest = scrubber.flush();
+            if (rest != null) {
+                send(rest);
+            }
+            send(app.redactor().scrub(Json.write(openAiError)));
             end();
         }
 
         @Override
         public void end() throws IOException {
+            String rest = scrubber.flush();
+            if (rest != null) {
+                send(rest);
+            }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
         }
