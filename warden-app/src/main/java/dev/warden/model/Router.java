@@ -69,7 +69,14 @@ public final class Router {
     public interface StreamSink {
         void begin() throws IOException;
 
+        /** An event; it may be buffered until {@link #flush} or {@link #end}. */
         void data(String json) throws IOException;
+
+        /**
+         * Sends the events given so far. Called when the upstream has no further event at hand, so
+         * events that arrived together leave together (one write) and none waits for a later one.
+         */
+        default void flush() throws IOException {}
 
         /** The call failed after output was sent: an error event, then the end. */
         void fail(ObjectNode openAiError) throws IOException;
@@ -437,6 +444,9 @@ public final class Router {
                     }
                     if (began) {
                         sink.data(data);
+                        if (!s.eventBuffered()) {
+                            sink.flush(); // the next event is not at hand yet: send what the client has not seen
+                        }
                     } else {
                         held.add(data);
                     }

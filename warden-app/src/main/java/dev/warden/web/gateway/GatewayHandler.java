@@ -147,8 +147,58 @@ public final class GatewayHandler extends Handler.Wrapper {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
-            stream = Content.Sink.asOutputStream(response);
+            stream = new EventStream(response);
             return stream;
+        }
+    }
+
+    /**
+     * A streamed response body: writes collect in a buffer, {@link #flush} sends them in one
+     * blocking write, {@link #close} sends the rest together with the end of the response. (Jetty's
+     * own sink stream writes to the network on every {@code write}.)
+     */
+    private static final class EventStream extends OutputStream {
+        private final Response response;
+        private byte[] buf = new byte[2048];
+        private int len;
+        private boolean closed;
+
+        EventStream(Response response) {
+            this.response = response;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int n) throws IOException {
+            if (closed) {
+                throw new IOException("the response has ended");
+            }
+            if (len + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+            }
+            System.arraycopy(b, off, buf, len, n);
+            len += n;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            if (!closed && len > 0) {
+                Content.Sink.write(response, false, ByteBuffer.wrap(buf, 0, len));
+                len = 0;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!closed) {
+                closed = true;
+                Content.Sink.write(response, true, ByteBuffer.wrap(buf, 0, len));
+                len = 0;
+            }
         }
     }
 }

@@ -55,7 +55,11 @@ public final class GatewayRoutes {
 
         void respond(int status, String contentType, byte[] body) throws IOException;
 
-        /** Sends the head of a streamed response; the body follows on the returned stream, each write flushed by the caller. */
+        /**
+         * Sends the head of a streamed response; the body follows on the returned stream, which
+         * may buffer writes until {@code flush()}; {@code close()} ends the response (and may be
+         * called again).
+         */
         OutputStream openStream(int status, String contentType, String cacheControl) throws IOException;
     }
 
@@ -248,6 +252,10 @@ public final class GatewayRoutes {
         @Override
         public void data(String json) throws IOException {
             send(scrubber.next(json));
+        }
+
+        @Override
+        public void flush() throws IOException {
             out.flush();
         }
 
@@ -272,7 +280,7 @@ public final class GatewayRoutes {
                 send(rest);
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            out.close(); // the rest and the end of the response in one write; a client gone shows here
         }
     }
 }
