@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class GatewayHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
     static final String PATH = "/v1/chat/completions";
+    private static final String KEEP_ALIVE = "timeout=" + WebServer.KEEP_ALIVE_HINT_S;
 
     private final GatewayRoutes routes;
     private final Function<String, String> scrub;
@@ -45,6 +46,7 @@ public final class GatewayHandler extends Handler.Wrapper {
             return super.handle(request, response, callback);
         }
         WebServer.securityHeaders(response.getHeaders()::put);
+        response.getHeaders().put(HttpHeader.KEEP_ALIVE, KEEP_ALIVE);
         JettyExchange x = new JettyExchange(request, response);
         try {
             routes.chatCompletions(x);
@@ -98,6 +100,7 @@ public final class GatewayHandler extends Handler.Wrapper {
         private final Request request;
         private final Response response;
         boolean responded;
+        boolean bodyRead;
         OutputStream stream;
 
         JettyExchange(Request request, Response response) {
@@ -129,6 +132,7 @@ public final class GatewayHandler extends Handler.Wrapper {
             if (length >= 0 && b.length < length) {
                 throw new IOException("the request body ended early");
             }
+            bodyRead = true;
             return b;
         }
 
@@ -138,6 +142,12 @@ public final class GatewayHandler extends Handler.Wrapper {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+            if (!bodyRead && request.getLength() != 0) {
+                // answered before the body was read (401, 429, 413): the rest of the body may still be
+                // on its way, and Jetty then closes the connection after this response; say so, so the
+                // client does not send its next request on a connection about to close
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             Content.Sink.write(response, true, ByteBuffer.wrap(body));
         }
 

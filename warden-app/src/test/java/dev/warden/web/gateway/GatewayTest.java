@@ -138,6 +138,19 @@ class GatewayTest {
         assertThat(post("/v1/chat/completions", chat("coder", false), token).statusCode()).isEqualTo(401);
     }
 
+    @Test
+    void connectionsSayHowLongTheyStayOpenAndAnAnswerBeforeTheBodyWasReadCloses() throws Exception {
+        HttpResponse<String> ok = post("/v1/chat/completions", chat("coder", false), token);
+        assertThat(ok.headers().firstValue("keep-alive")).hasValue("timeout=" + WebServer.KEEP_ALIVE_HINT_S);
+        assertThat(ok.headers().firstValue("connection")).isEmpty();
+        assertThat(WebServer.KEEP_ALIVE_HINT_S).isGreaterThan(30); // longer than the JDK client's own 30 s keep-alive
+        // refused before its body was read: the rest of the body may still be on its way, and Jetty
+        // closes such a connection after the answer, so the answer says so
+        HttpResponse<String> refused = post("/v1/chat/completions", chat("coder", false), null);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.headers().firstValue("connection")).hasValue("close");
+    }
+
     /** The text a client assembles from a streamed response: every event's {@code delta.content}, in order. */
     static String streamedText(String sse) {
         StringBuilder text = new StringBuilder();
