@@ -19,12 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UpstreamClient implements AutoCloseable {
     private final Http1 http;
-    private final Hc5Http hc5;
     private final Map<URI, Http1.Target> chatTargets = new ConcurrentHashMap<>();
 
     public UpstreamClient(ModelsConfig.Timeouts timeouts) {
         this.http = new Http1(timeouts.connect(), timeouts.read());
-        this.hc5 = "hc5".equals(System.getProperty("warden.upstream.http")) ? new Hc5Http(timeouts.connect(), timeouts.read()) : null;
     }
 
     /** A failed attempt: its class, the HTTP status (0 when there was none) and a short reason. */
@@ -43,24 +41,17 @@ public final class UpstreamClient implements AutoCloseable {
     /** POSTs {@code body} to {@code <base_url>/chat/completions}; streams when {@code body.stream} is true. */
     public Result chat(URI baseUrl, String key, ObjectNode body) {
         boolean stream = body.path("stream").asBoolean(false);
-        InputStream guard;
-        int status;
+        Http1.Response resp;
         try {
             Http1.Target target = chatTargets.computeIfAbsent(baseUrl, b -> Http1.Target.of(URI.create(b + "/chat/completions")));
-            if (hc5 != null) {
-                Hc5Http.Response r = hc5.send(URI.create(baseUrl + "/chat/completions"), "POST", headers(key, true), Json.MAPPER.writeValueAsBytes(body));
-                guard = r.body();
-                status = r.status();
-            } else {
-                Http1.Response resp = http.send(target, "POST", headers(key, true), Json.MAPPER.writeValueAsBytes(body));
-                guard = resp.body;
-                status = resp.status;
-            }
+            resp = http.send(target, "POST", headers(key, true), Json.MAPPER.writeValueAsBytes(body));
         } catch (IOException e) {
             return new Failed(new Failure(ErrorClass.TRANSIENT_NETWORK, 0, describe(e)));
         } catch (IllegalArgumentException e) {
             return new Failed(new Failure(ErrorClass.NON_TRANSIENT, 0, "bad base_url: " + e.getMessage()));
         }
+        Http1.Body guard = resp.body;
+        int status = resp.status;
         if (status / 100 != 2) {
             String detail;
             try {
@@ -68,7 +59,7 @@ public final class UpstreamClient implements AutoCloseable {
             } catch (IOException e) {
                 detail = describe(e);
             } finally {
-                closeQuietly(guard);
+                guard.close();
             }
             return new Failed(new Failure(ErrorClass.ofStatus(status), status, "HTTP " + status + (detail.isEmpty() ? "" : ": " + detail)));
         }
@@ -89,14 +80,6 @@ public final class UpstreamClient implements AutoCloseable {
             return new Completed(json, bytes);
         } catch (IOException e) {
             return new Failed(new Failure(ErrorClass.TRANSIENT_NETWORK, status, describe(e)));
-        }
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // dropping it
         }
     }
 
@@ -156,7 +139,7 @@ public final class UpstreamClient implements AutoCloseable {
 
     /** An open server-sent-events response: {@link #next} returns each {@code data:} payload, null at the end. */
     public static final class Stream implements Closeable {
-        private final InputStream body;
+        private final Http1.Body body;
         private final byte[] buf = new byte[2048];
         private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(512);
         private int pos;
@@ -164,7 +147,7 @@ public final class UpstreamClient implements AutoCloseable {
         private boolean skipLf;
         private boolean done;
 
-        Stream(InputStream body) {
+        Stream(Http1.Body body) {
             this.body = body;
         }
 
@@ -274,19 +257,12 @@ public final class UpstreamClient implements AutoCloseable {
                     // not reusable: close() drops it
                 }
             }
-            try {
-                body.close();
-            } catch (IOException ignored) {
-                // dropping it
-            }
+            body.close();
         }
     }
 
     @Override
     public void close() {
         http.close();
-        if (hc5 != null) {
-            hc5.close();
-        }
     }
 }
