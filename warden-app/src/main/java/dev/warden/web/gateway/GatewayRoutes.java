@@ -251,7 +251,12 @@ public final class GatewayRoutes {
 
         @Override
         public void data(String json) throws IOException {
-            send(scrubber.next(json));
+            send(scrubber.next(json, null));
+        }
+
+        @Override
+        public void data(String json, com.fasterxml.jackson.databind.JsonNode parsed) throws IOException {
+            send(scrubber.next(json, parsed));
         }
 
         @Override

@@ -38,14 +38,21 @@ final class StreamScrubber {
 
     /** The event's data to send in place of {@code json}. */
     String next(String json) {
+        return next(json, null);
+    }
+
+    /** The same, given {@code json} already parsed ({@code parsed}, which may be changed here), or null. */
+    String next(String json, JsonNode parsed) {
         if (secrets.isEmpty() && held.isEmpty()) {
             return json;
         }
-        JsonNode n;
-        try {
-            n = Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            n = null;
+        JsonNode n = parsed;
+        if (n == null) {
+            try {
+                n = Json.MAPPER.readTree(json);
+            } catch (IOException e) {
+                n = null;
+            }
         }
         if (!(n instanceof ObjectNode chunk) || !(chunk.get("choices") instanceof ArrayNode choices)) {
             return secrets.scrub(json);
