@@ -45,7 +45,12 @@ class TriageApprovalTest {
     @TempDir
     Path dir;
     Path inbox;
-    MutableClock clock = MutableClock.at("2026-11-22T09:00:00Z");
+    /**
+     * Ahead of the wall clock: the CLI runs in this JVM on the system clock, and a job it puts back
+     * (a decision resumes it, due "now") must be due for the pool on this clock too.
+     */
+    MutableClock clock = MutableClock.at(java.time.Instant.now().plus(Duration.ofDays(1))
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
     WardenApp app;
     WorkerPool pool;
 
