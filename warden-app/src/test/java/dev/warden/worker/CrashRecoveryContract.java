@@ -113,31 +113,24 @@ abstract class CrashRecoveryContract {
             }
             int kills = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            long nextKill = System.nanoTime() + millis(300 + random.nextInt(600));
             while (!allTerminal(app) && System.nanoTime() < deadline) {
-                Thread.sleep(600 + random.nextInt(900));
-                if (kills < KILLS) {
-                    List<Process> alive = workers.stream().filter(Process::isAlive).toList();
-                    // prefer a worker that holds running jobs (lease owner "node:pid:token"): a blind pick
+                Thread.sleep(50);
+                if (kills < KILLS && System.nanoTime() >= nextKill) {
+                    // kill only a worker with a run in progress (a start line without its end): a blind pick
                     // often hits a JVM still starting, and with a fast drain every kill could miss the work
-                    Set<Long> busy = new HashSet<>();
-                    app.store().read(dev.warden.store.Tx::runningByOwner).keySet().forEach(owner -> {
-                        String[] parts = owner.split(":");
-                        if (parts.length >= 3) {
-                            try {
-                                busy.add(Long.parseLong(parts[parts.length - 2]));
-                            } catch (NumberFormatException ignored) {
-                                // not a worker id of this shape
-                            }
-                        }
-                    });
-                    List<Process> busyAlive = alive.stream().filter(p -> busy.contains(p.pid())).toList();
-                    List<Process> pickFrom = busyAlive.isEmpty() ? alive : busyAlive;
-                    Process victim = pickFrom.get(random.nextInt(pickFrom.size()));
+                    Set<Long> inRun = pidsWithOpenRuns(Files.exists(log) ? Files.readAllLines(log) : List.of());
+                    List<Process> busy = workers.stream().filter(p -> p.isAlive() && inRun.contains(p.pid())).toList();
+                    if (busy.isEmpty()) {
+                        continue;
+                    }
+                    Process victim = busy.get(random.nextInt(busy.size()));
                     victim.destroyForcibly(); // SIGKILL
                     victim.waitFor();
                     deathTime.put(victim.pid(), System.currentTimeMillis());
                     kills++;
                     startWorker();
+                    nextKill = System.nanoTime() + millis(300 + random.nextInt(600));
                 }
             }
             assertThat(allTerminal(app)).as("every job reached a terminal state").isTrue();
@@ -163,6 +156,28 @@ abstract class CrashRecoveryContract {
                     .allSatisfy(w -> assertThat(w.stoppedAt()).as("a SIGKILLed worker never reports a clean stop").isNull());
             assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
         }
+    }
+
+    private static long millis(long ms) {
+        return java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
+    /** Worker pids whose side-effect log has a start line without its end line. */
+    private static Set<Long> pidsWithOpenRuns(List<String> lines) {
+        Map<String, Long> open = new HashMap<>();
+        for (String l : lines) {
+            Matcher m = LINE.matcher(l);
+            if (!m.matches()) {
+                continue; // a line still being written
+            }
+            String key = m.group(2) + "#" + m.group(3) + "#" + m.group(4);
+            if (m.group(1).equals("start")) {
+                open.put(key, Long.parseLong(m.group(4)));
+            } else {
+                open.remove(key);
+            }
+        }
+        return new HashSet<>(open.values());
     }
 
     private static boolean allTerminal(WardenApp app) {
