@@ -44,7 +44,24 @@ public final class GatewayBench {
     static final String TOKEN_LINE = "wgw_";
     static final Pattern CONSOLE = Pattern.compile("console: http://127\\.0\\.0\\.1:(\\d+)/");
 
-    record Result(String path, String mode, int rate, int sent, int errors, long p50Micros, long p99Micros, double achieved) {}
+    record Result(String path, String mode, int rate, int sent, int errors, long p50Micros, long p99Micros, double achieved,
+                  long upCpuMicrosPerRequest) {
+        Result withCpu(long micros) {
+            return new Result(path, mode, rate, sent, errors, p50Micros, p99Micros, achieved, micros);
+        }
+    }
+
+    /** CPU time (user + system) the process has used so far, in microseconds, from /proc; -1 where unknown. */
+    static long cpuMicros(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+            return ticks * 10_000; // USER_HZ is 100 on Linux
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         String cp = null;
@@ -104,7 +121,10 @@ public final class GatewayBench {
                         String base = path.equals("direct") ? upstreamUrl : gateway;
                         String auth = path.equals("direct") ? "sk-bench-upstream-key-0000000000" : gwToken;
                         run(client, base, auth, stream, rate, warmup, path, null);
-                        results.add(run(client, base, auth, stream, rate, seconds, path, results));
+                        long cpu0 = cpuMicros(up.pid());
+                        Result r = run(client, base, auth, stream, rate, seconds, path, results);
+                        long cpu1 = cpuMicros(up.pid());
+                        results.add(cpu0 < 0 || cpu1 < 0 ? r : r.withCpu((cpu1 - cpu0) / r.sent()));
                         System.err.println(results.get(results.size() - 1));
                     }
                 }
@@ -183,7 +203,7 @@ public final class GatewayBench {
         }
         Collections.sort(l);
         return new Result(path, stream ? "stream" : "plain", rate, n, errors.get(), Stats.percentile(l, 50), Stats.percentile(l, 99),
-                n / elapsed);
+                n / elapsed, -1);
     }
 
     /** A minimal OpenAI-compatible upstream: a fixed completion, or a 3-token stream with usage. */
@@ -224,14 +244,14 @@ public final class GatewayBench {
         PrintWriter w = new PrintWriter(sw);
         w.printf("Machine: %s%n%n", MachineInfo.hostSummary());
         w.printf("%d s per cell after a warm-up; latency from scheduled start to last byte, microseconds.%n%n", seconds);
-        w.println("| rate (req/s) | mode | direct p50 | direct p99 | gateway p50 | gateway p99 | **added p50** | **added p99** | gateway achieved req/s | errors |");
-        w.println("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        w.println("| rate (req/s) | mode | direct p50 | direct p99 | gateway p50 | gateway p99 | **added p50** | **added p99** | gateway achieved req/s | errors | `warden up` CPU µs per gateway request |");
+        w.println("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (int i = 0; i + 1 < results.size(); i += 2) {
             Result d = results.get(i);
             Result g = results.get(i + 1);
-            w.printf(Locale.ROOT, "| %d | %s | %d | %d | %d | %d | **%d** | **%d** | %.0f | %d |%n", d.rate(), d.mode(), d.p50Micros(),
+            w.printf(Locale.ROOT, "| %d | %s | %d | %d | %d | %d | **%d** | **%d** | %.0f | %d | %s |%n", d.rate(), d.mode(), d.p50Micros(),
                     d.p99Micros(), g.p50Micros(), g.p99Micros(), g.p50Micros() - d.p50Micros(), g.p99Micros() - d.p99Micros(),
-                    g.achieved(), d.errors() + g.errors());
+                    g.achieved(), d.errors() + g.errors(), g.upCpuMicrosPerRequest() < 0 ? "-" : String.valueOf(g.upCpuMicrosPerRequest()));
         }
         w.flush();
         return sw.toString();

@@ -64,6 +64,15 @@ public final class SecretScrubber {
         return out;
     }
 
+    /** The length of the longest value held (0 when none): text that may end in part of a secret is at most one shorter. */
+    public int longest() {
+        int max = 0;
+        for (String s : secrets) {
+            max = Math.max(max, s.length());
+        }
+        return max;
+    }
+
     public boolean isEmpty() {
         return secrets.isEmpty();
     }

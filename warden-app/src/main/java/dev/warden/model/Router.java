@@ -69,7 +69,19 @@ public final class Router {
     public interface StreamSink {
         void begin() throws IOException;
 
+        /** An event; it may be buffered until {@link #flush} or {@link #end}. */
         void data(String json) throws IOException;
+
+        /** An event and its parse (which the sink may change), so a sink that reads it need not parse it again. */
+        default void data(String json, JsonNode parsed) throws IOException {
+            data(json);
+        }
+
+        /**
+         * Sends the events given so far. Called when the upstream has no further event at hand, so
+         * events that arrived together leave together (one write) and none waits for a later one.
+         */
+        default void flush() throws IOException {}
 
         /** The call failed after output was sent: an error event, then the end. */
         void fail(ObjectNode openAiError) throws IOException;
@@ -436,7 +448,10 @@ public final class Router {
                         held.clear();
                     }
                     if (began) {
-                        sink.data(data);
+                        sink.data(data, chunk);
+                        if (!s.eventBuffered()) {
+                            sink.flush(); // the next event is not at hand yet: send what the client has not seen
+                        }
                     } else {
                         held.add(data);
                     }

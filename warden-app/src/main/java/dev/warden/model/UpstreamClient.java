@@ -181,6 +181,34 @@ public final class UpstreamClient implements AutoCloseable {
             }
         }
 
+        /**
+         * Whether a whole further event (up to its blank line) has already been received and
+         * buffered, so that {@link #next} returns without waiting for the upstream.
+         */
+        public boolean eventBuffered() {
+            int i = pos;
+            boolean data = false;
+            while (i < lim) {
+                int start = i;
+                while (i < lim && buf[i] != '\n' && buf[i] != '\r') {
+                    i++;
+                }
+                if (i == lim) {
+                    return false; // a line not yet ended
+                }
+                if (i == start) {
+                    if (data) {
+                        return true; // the blank line ending an event with data
+                    }
+                } else if (i - start >= 5 && buf[start] == 'd' && buf[start + 1] == 'a' && buf[start + 2] == 't'
+                        && buf[start + 3] == 'a' && buf[start + 4] == ':') {
+                    data = true;
+                }
+                i += buf[i] == '\r' && i + 1 < lim && buf[i + 1] == '\n' ? 2 : 1;
+            }
+            return false;
+        }
+
         /** The next event's data, or null when the upstream sent {@code [DONE]} or ended the stream. */
         public String next() throws IOException {
             if (done) {

@@ -28,7 +28,33 @@ public final class Usd {
 
     /** Plain decimal text, e.g. {@code 0.000123}. */
     public static String format(long nano) {
-        BigDecimal d = fromNano(nano);
-        return d.signum() == 0 ? "0" : d.toPlainString();
+        if (nano == 0) {
+            return "0";
+        }
+        if (nano == Long.MIN_VALUE) {
+            return fromNano(nano).toPlainString();
+        }
+        // the same text as BigDecimal's, without it (every model call formats two amounts)
+        long abs = Math.abs(nano);
+        long whole = abs / 1_000_000_000L;
+        long frac = abs % 1_000_000_000L;
+        StringBuilder b = new StringBuilder(24);
+        if (nano < 0) {
+            b.append('-');
+        }
+        b.append(whole);
+        if (frac != 0) {
+            String digits = Long.toString(frac);
+            b.append('.');
+            for (int i = digits.length(); i < 9; i++) {
+                b.append('0');
+            }
+            int end = digits.length();
+            while (digits.charAt(end - 1) == '0') {
+                end--;
+            }
+            b.append(digits, 0, end);
+        }
+        return b.toString();
     }
 }

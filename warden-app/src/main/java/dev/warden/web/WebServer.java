@@ -63,6 +63,17 @@ public final class WebServer implements AutoCloseable {
         }
     }
 
+    /**
+     * How long an idle keep-alive connection is kept open. Jetty's default, 30 s, is exactly the
+     * JDK HTTP client's own keep-alive limit (and below OkHttp's, Go's and Apache HttpClient's), so
+     * a client could send its next request on a connection at the moment the server closed it: a
+     * failed call ("header parser received no bytes"), which a client does not retry for a POST.
+     * Idle connections hold no buffers, so keeping them longer costs little. Responses of the
+     * gateway also say {@code Keep-Alive: timeout=}{@link #KEEP_ALIVE_HINT_S} for clients that read it.
+     */
+    static final long IDLE_TIMEOUT_MS = 120_000;
+    public static final long KEEP_ALIVE_HINT_S = IDLE_TIMEOUT_MS / 1000 - 5;
+
     /** Starts on {@code host:port} (port 0 picks a free one) and returns the bound port. */
     public int start(String host, int port, boolean allowNonLoopback) {
         try {
@@ -76,6 +87,11 @@ public final class WebServer implements AutoCloseable {
         try {
             javalin = create(host, port);
             javalin.start();
+            for (org.eclipse.jetty.server.Connector c : javalin.jettyServer().server().getConnectors()) {
+                if (c instanceof org.eclipse.jetty.server.AbstractConnector a) {
+                    a.setIdleTimeout(IDLE_TIMEOUT_MS);
+                }
+            }
         } catch (RuntimeException e) {
             Throwable t = e;
             while (t != null && !(t instanceof java.net.BindException)) {

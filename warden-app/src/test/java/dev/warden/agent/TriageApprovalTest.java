@@ -226,11 +226,13 @@ class TriageApprovalTest {
         clock.advance(Duration.ofSeconds(61));
         assertThatThrownBy(() -> app.approvals().decide(req.id(), true, "operator:late", null))
                 .isInstanceOf(WardenException.class).hasMessageContaining("expired");
-        assertThat(app.approvals().expireDue("test")).isEqualTo(1);
+        // the pool's control loop sweeps expiries on the same (advanced) clock and may get there first
+        assertThat(app.approvals().expireDue("test")).isBetween(0, 1);
         JobRow done = awaitState(job.id(), JobState.succeeded);
         assertThat(action(message(Json.parse(done.result()), "02-creds.txt"), "rotate_secret").path("outcome").asText())
                 .isEqualTo("expired");
         assertThat(events(job.id())).contains("approval.expired", "job.resumed");
+        assertThat(events(job.id()).stream().filter("approval.expired"::equals).count()).isEqualTo(1); // expired once
     }
 
     @Test

@@ -239,7 +239,7 @@ class RouterFaultTest {
     }
 
     /** Collects what a streamed call sends to its client. */
-    static final class Sink implements Router.StreamSink {
+    static class Sink implements Router.StreamSink {
         boolean began;
         boolean ended;
         final List<String> data = new ArrayList<>();

@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class GatewayHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
     static final String PATH = "/v1/chat/completions";
+    private static final String KEEP_ALIVE = "timeout=" + WebServer.KEEP_ALIVE_HINT_S;
 
     private final GatewayRoutes routes;
     private final Function<String, String> scrub;
@@ -45,6 +46,7 @@ public final class GatewayHandler extends Handler.Wrapper {
             return super.handle(request, response, callback);
         }
         WebServer.securityHeaders(response.getHeaders()::put);
+        response.getHeaders().put(HttpHeader.KEEP_ALIVE, KEEP_ALIVE);
         JettyExchange x = new JettyExchange(request, response);
         try {
             routes.chatCompletions(x);
@@ -98,6 +100,7 @@ public final class GatewayHandler extends Handler.Wrapper {
         private final Request request;
         private final Response response;
         boolean responded;
+        boolean bodyRead;
         OutputStream stream;
 
         JettyExchange(Request request, Response response) {
@@ -129,6 +132,7 @@ public final class GatewayHandler extends Handler.Wrapper {
             if (length >= 0 && b.length < length) {
                 throw new IOException("the request body ended early");
             }
+            bodyRead = true;
             return b;
         }
 
@@ -138,6 +142,12 @@ public final class GatewayHandler extends Handler.Wrapper {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+            if (!bodyRead && request.getLength() != 0) {
+                // answered before the body was read (401, 429, 413): the rest of the body may still be
+                // on its way, and Jetty then closes the connection after this response; say so, so the
+                // client does not send its next request on a connection about to close
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             Content.Sink.write(response, true, ByteBuffer.wrap(body));
         }
 
@@ -147,8 +157,58 @@ public final class GatewayHandler extends Handler.Wrapper {
             response.setStatus(status);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
             response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
-            stream = Content.Sink.asOutputStream(response);
+            stream = new EventStream(response);
             return stream;
+        }
+    }
+
+    /**
+     * A streamed response body: writes collect in a buffer, {@link #flush} sends them in one
+     * blocking write, {@link #close} sends the rest together with the end of the response. (Jetty's
+     * own sink stream writes to the network on every {@code write}.)
+     */
+    private static final class EventStream extends OutputStream {
+        private final Response response;
+        private byte[] buf = new byte[2048];
+        private int len;
+        private boolean closed;
+
+        EventStream(Response response) {
+            this.response = response;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int n) throws IOException {
+            if (closed) {
+                throw new IOException("the response has ended");
+            }
+            if (len + n > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+            }
+            System.arraycopy(b, off, buf, len, n);
+            len += n;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            if (!closed && len > 0) {
+                Content.Sink.write(response, false, ByteBuffer.wrap(buf, 0, len));
+                len = 0;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!closed) {
+                closed = true;
+                Content.Sink.write(response, true, ByteBuffer.wrap(buf, 0, len));
+                len = 0;
+            }
         }
     }
 }

@@ -28,11 +28,13 @@ import java.util.TreeSet;
 public final class GatewayRoutes {
     private final WardenApp app;
     private final FailedAttempts failed;
+    private final java.util.function.IntSupplier longestSecret;
     private volatile GatewayTokens tokens;
 
     public GatewayRoutes(WardenApp app, FailedAttempts failed) {
         this.app = app;
         this.failed = failed;
+        this.longestSecret = StreamScrubber.longestSecret(app.redactor().secrets());
     }
 
     private GatewayTokens tokens() {
@@ -53,7 +55,11 @@ public final class GatewayRoutes {
 
         void respond(int status, String contentType, byte[] body) throws IOException;
 
-        /** Sends the head of a streamed response; the body follows on the returned stream, each write flushed by the caller. */
+        /**
+         * Sends the head of a streamed response; the body follows on the returned stream, which
+         * may buffer writes until {@code flush()}; {@code close()} ends the response (and may be
+         * called again).
+         */
         OutputStream openStream(int status, String contentType, String cacheControl) throws IOException;
     }
 
@@ -224,13 +230,18 @@ public final class GatewayRoutes {
         }
     }
 
-    /** Writes a streamed call to the client as server-sent events, flushing each event. */
+    /**
+     * Writes a streamed call to the client as server-sent events, flushing each event; text is
+     * scrubbed across chunk boundaries ({@link StreamScrubber}).
+     */
     private final class SseSink implements Router.StreamSink {
         private final Exchange ctx;
+        private final StreamScrubber scrubber;
         private OutputStream out;
 
         SseSink(Exchange ctx) {
             this.ctx = ctx;
+            this.scrubber = new StreamScrubber(app.redactor().secrets(), longestSecret);
         }
 
         @Override
@@ -240,20 +251,41 @@ public final class GatewayRoutes {
 
         @Override
         public void data(String json) throws IOException {
-            out.write(("data: " + app.redactor().scrub(json) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            send(scrubber.next(json, null));
+        }
+
+        @Override
+        public void data(String json, com.fasterxml.jackson.databind.JsonNode parsed) throws IOException {
+            send(scrubber.next(json, parsed));
+        }
+
+        @Override
+        public void flush() throws IOException {
             out.flush();
+        }
+
+        private void send(String data) throws IOException {
+            out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
         }
 
         @Override
         public void fail(ObjectNode openAiError) throws IOException {
-            data(Json.write(openAiError));
+            String rest = scrubber.flush();
+            if (rest != null) {
+                send(rest);
+            }
+            send(app.redactor().scrub(Json.write(openAiError)));
             end();
         }
 
         @Override
         public void end() throws IOException {
+            String rest = scrubber.flush();
+            if (rest != null) {
+                send(rest);
+            }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            out.close(); // the rest and the end of the response in one write; a client gone shows here
         }
     }
 }

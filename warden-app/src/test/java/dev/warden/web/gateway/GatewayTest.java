@@ -139,6 +139,47 @@ class GatewayTest {
     }
 
     @Test
+    void connectionsSayHowLongTheyStayOpenAndAnAnswerBeforeTheBodyWasReadCloses() throws Exception {
+        HttpResponse<String> ok = post("/v1/chat/completions", chat("coder", false), token);
+        assertThat(ok.headers().firstValue("keep-alive")).hasValue("timeout=" + WebServer.KEEP_ALIVE_HINT_S);
+        assertThat(ok.headers().firstValue("connection")).isEmpty();
+        assertThat(WebServer.KEEP_ALIVE_HINT_S).isGreaterThan(30); // longer than the JDK client's own 30 s keep-alive
+        // refused before its body was read: the rest of the body may still be on its way, and Jetty
+        // closes such a connection after the answer, so the answer says so
+        HttpResponse<String> refused = post("/v1/chat/completions", chat("coder", false), null);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.headers().firstValue("connection")).hasValue("close");
+    }
+
+    /** The text a client assembles from a streamed response: every event's {@code delta.content}, in order. */
+    static String streamedText(String sse) {
+        StringBuilder text = new StringBuilder();
+        for (String line : sse.split("\n")) {
+            if (line.startsWith("data: {")) {
+                for (JsonNode c : Json.parse(line.substring(6)).path("choices")) {
+                    text.append(c.path("delta").path("content").asText(""));
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    @Test
+    void aSecretSplitAcrossStreamChunksIsMasked() throws Exception {
+        // the provider key, spelled by the model across three chunks, then across two before the stream breaks
+        up.then(FakeOpenAi.stream("Your key is sk-gateway-pla", "nted-key-77aa", "88bb99cc, keep it safe."));
+        flaky.then(new FakeOpenAi.StreamReply(List.of("leaked: sk-gateway-planted-k", "ey-77aa88bb99cc"), 2, true, 5));
+        HttpResponse<String> s = post("/v1/chat/completions", chat("coder", true), token);
+        assertThat(s.statusCode()).isEqualTo(200);
+        assertThat(s.body()).doesNotContain(KEY).doesNotContain("sk-gateway-pla").doesNotContain("77aa").endsWith("data: [DONE]\n\n");
+        assertThat(streamedText(s.body())).isEqualTo("Your key is [secret], keep it safe.");
+        HttpResponse<String> broken = post("/v1/chat/completions", chat("flaky", true), token);
+        assertThat(broken.body()).doesNotContain(KEY).doesNotContain("sk-gateway-planted-k").doesNotContain("77aa")
+                .contains("stream failed after output began").endsWith("data: [DONE]\n\n");
+        assertThat(streamedText(broken.body())).isEqualTo("leaked: [secret]");
+    }
+
+    @Test
     void officialOpenAiNodeClient() throws Exception {
         String modules = System.getenv("WARDEN_TEST_NODE_MODULES");
         if (modules == null || modules.isBlank()) {
