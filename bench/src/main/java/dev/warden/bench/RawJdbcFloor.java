@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>enqueue: one transaction per batch, a JDBC batch of {@code INSERT}s (the noop spec JSON as payload);</li>
  *   <li>turns: one thread; each turn is one transaction that records every completion handed in
  *       since the last turn (a JDBC batch of {@code UPDATE}s) and claims for the free room (at most
- *       {@code min(2 × threads, 64)} per turn, the pool holding at most 2 × threads jobs) with one statement:
+ *       {@code min(4 × threads, 64)} per turn, the pool holding at most 4 × threads jobs, as Warden's
+ *       does while jobs are short) with one statement:
  *       {@code UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING} on PostgreSQL; on
  *       SQLite the same without the lock clause inside {@code BEGIN IMMEDIATE} on the single writer connection;</li>
  *   <li>run: a virtual thread per job that waits for one of the {@code threads} slots and does nothing;
@@ -91,7 +92,7 @@ final class RawJdbcFloor implements PeerScenario {
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, Math.min(2 * threads, 64), jobs);
+                Loop loop = new Loop(db, pg, threads, Math.min(dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads, 64), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;
@@ -169,7 +170,7 @@ final class RawJdbcFloor implements PeerScenario {
     /**
      * Warden's dispatcher loop without Warden: one thread, each turn one transaction that records the
      * completions handed in since the last turn and claims for the free room (the pool holds up to
-     * twice its threads: the rest wait for a thread, as Warden's pool does while jobs are short).
+     * four times its threads: the rest wait for a thread, as Warden's pool does while jobs are short).
      */
     private static final class Loop {
         private final Db db;
@@ -191,7 +192,7 @@ final class RawJdbcFloor implements PeerScenario {
             this.db = db;
             this.pg = pg;
             this.claimBatch = claimBatch;
-            this.limit = 2 * threads;
+            this.limit = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads;
             this.jobs = jobs;
             this.threads = new Semaphore(threads, true);
         }
