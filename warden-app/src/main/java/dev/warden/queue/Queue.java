@@ -268,15 +268,7 @@ public final class Queue {
      * when the lease had been lost (another worker or the reaper owns the job now).
      */
     public List<Optional<JobRow>> complete(List<Outcome> outcomes) {
-        if (outcomes.isEmpty()) {
-            return List.of();
-        }
-        return store.write(tx -> {
-            List<EventDraft> events = new ArrayList<>(outcomes.size());
-            List<Optional<JobRow>> out = completeIn(tx, outcomes, events);
-            ledger.append(tx, events);
-            return out;
-        });
+        return completeAndClaim(outcomes, null, 0).completed();
     }
 
     /** Records outcomes within {@code tx}; the ledger entries go to {@code events}, for the caller to append. */

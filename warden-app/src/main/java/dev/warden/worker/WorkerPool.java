@@ -265,16 +265,22 @@ public final class WorkerPool implements AutoCloseable {
 
     private void runAttempt(Running rj) {
         JobRow job = rj.job;
+        boolean waited;
         try {
-            permits.acquire(); // claimed ahead: wait here, leased, for a worker slot
+            // a timed tryAcquire keeps the semaphore's fairness (the untimed one barges)
+            waited = !permits.tryAcquire(0, TimeUnit.SECONDS);
+            if (waited) {
+                permits.acquire(); // claimed ahead: wait here, leased, for a worker slot
+            }
             rj.slot.set(true);
         } catch (InterruptedException e) {
             settle(rj, notStarted(rj));
             return;
         }
         // stopped while it waited, or the kill switch went on meanwhile (the control loop may not
-        // have seen it yet): a job that has not started does not start
-        if (rj.stop.get() != null || queue.killSwitch().fileOn()) {
+        // have seen it yet; a job that did not wait was claimed a moment ago, past the same check):
+        // a job that has not started does not start
+        if (rj.stop.get() != null || (waited && queue.killSwitch().fileOn())) {
             settle(rj, notStarted(rj));
             return;
         }

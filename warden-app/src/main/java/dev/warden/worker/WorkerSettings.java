@@ -8,8 +8,4 @@ import java.time.Duration;
  */
 public record WorkerSettings(int concurrency, int claimBatch, Duration pollInterval, Duration tick, Duration stopGrace,
                              Duration reapInterval) {
-    public static WorkerSettings defaults(int concurrency) {
-        return new WorkerSettings(concurrency, Math.max(1, Math.min(concurrency, 64)), Duration.ofMillis(200),
-                Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5));
-    }
 }
