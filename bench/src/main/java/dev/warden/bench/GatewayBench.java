@@ -37,12 +37,17 @@ import java.util.regex.Pattern;
  *
  * <p>Latency is measured from each request's scheduled start (so a client falling behind is
  * counted, not hidden) to the last byte of the response. Direct and gateway runs alternate per
- * rate and mode. Usage: {@code GatewayBench --cp CLASSPATH [--rates 100,500,1000] [--seconds 10]
- * [--warmup 3] [--out FILE]}; {@code CLASSPATH} is the warden program's class path.
+ * rate and mode. Before the first measured cell, every path and mode is warmed up twice for
+ * {@code --warmup} seconds each at the highest rate; each cell then runs unmeasured for
+ * {@link #SETTLE_SECONDS} at its own rate first. Usage: {@code GatewayBench --cp CLASSPATH
+ * [--rates 100,500,1000] [--seconds 10] [--warmup 15] [--out FILE]}; {@code CLASSPATH} is the
+ * warden program's class path.
  */
 public final class GatewayBench {
     static final String TOKEN_LINE = "wgw_";
     static final Pattern CONSOLE = Pattern.compile("console: http://127\\.0\\.0\\.1:(\\d+)/");
+    /** Unmeasured seconds at a cell's own rate and mode right before it is measured. */
+    static final int SETTLE_SECONDS = 3;
 
     record Result(String path, String mode, int rate, int sent, int errors, long p50Micros, long p99Micros, double achieved,
                   long upCpuMicrosPerRequest) {
@@ -67,7 +72,7 @@ public final class GatewayBench {
         String cp = null;
         List<Integer> rates = List.of(100, 500, 1000);
         int seconds = 10;
-        int warmup = 3;
+        int warmup = 15;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -115,12 +120,23 @@ public final class GatewayBench {
         List<Result> results = new ArrayList<>();
         try {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            // Warm every path before the first measured cell: on two CPUs the JIT compiles the gateway path for
+            // tens of seconds, and a cell measured while it does so measures the compiler, not the steady state.
+            int warmRate = rates.stream().max(Integer::compare).orElse(500);
+            for (int round = 0; round < 2; round++) {
+                for (boolean stream : List.of(false, true)) {
+                    for (String path : List.of("direct", "gateway")) {
+                        run(client, path.equals("direct") ? upstreamUrl : gateway,
+                                path.equals("direct") ? "sk-bench-upstream-key-0000000000" : gwToken, stream, warmRate, warmup, path, null);
+                    }
+                }
+            }
             for (int rate : rates) {
                 for (boolean stream : List.of(false, true)) {
                     for (String path : List.of("direct", "gateway")) {
                         String base = path.equals("direct") ? upstreamUrl : gateway;
                         String auth = path.equals("direct") ? "sk-bench-upstream-key-0000000000" : gwToken;
-                        run(client, base, auth, stream, rate, warmup, path, null);
+                        run(client, base, auth, stream, rate, SETTLE_SECONDS, path, null);
                         long cpu0 = cpuMicros(up.pid());
                         Result r = run(client, base, auth, stream, rate, seconds, path, results);
                         long cpu1 = cpuMicros(up.pid());

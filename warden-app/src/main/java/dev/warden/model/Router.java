@@ -89,6 +89,16 @@ public final class Router {
         void end() throws IOException;
     }
 
+    /**
+     * Receives a non-streamed call's answer (the upstream's body as received) as soon as it is in,
+     * before the call is settled and recorded, as a stream's events are; the caller is not kept
+     * waiting for the store. An {@link IOException} means the client is gone: the call is still
+     * charged and recorded ({@code client_disconnected}).
+     */
+    public interface Delivery {
+        void deliver(byte[] raw) throws IOException;
+    }
+
     public record Attempt(String provider, String model, String outcome, int status, long latencyMs, String message) {}
 
     /** What one call did; also the body of its {@code model.call} ledger entry. */
@@ -152,7 +162,13 @@ public final class Router {
 
     /** A non-streamed chat completion. */
     public Completion complete(Caller caller, String target, ObjectNode request) {
+        return complete(caller, target, request, null);
+    }
+
+    /** A non-streamed chat completion whose answer goes to {@code delivery} before the call is settled (null: none). */
+    public Completion complete(Caller caller, String target, ObjectNode request, Delivery delivery) {
         Call call = new Call(caller, target, request, false);
+        call.delivery = delivery;
         call.run(null);
         return new Completion(call.response.body(), call.response.raw(), call.finished);
     }
@@ -231,6 +247,7 @@ public final class Router {
         private boolean usageReported;
         private long estimatedNano;
         private long actualNano;
+        private Delivery delivery;
 
         /** Whether this candidate's outcome was recorded in its provider's breaker. */
         private boolean breakerRecorded;
@@ -388,7 +405,19 @@ public final class Router {
             if (res instanceof UpstreamClient.Completed c) {
                 breaker(provider.id(), null);
                 attempts.add(new Attempt(provider.id(), model.id(), "ok", 200, millisSince(t0), ""));
-                settle(c.body().path("usage"), model, provider, in, out, reservation, "ok", Optional.of(c.body()));
+                IOException undelivered = null;
+                if (delivery != null) {
+                    try {
+                        delivery.deliver(c.raw());
+                    } catch (IOException clientGone) {
+                        undelivered = clientGone;
+                    }
+                }
+                settle(c.body().path("usage"), model, provider, in, out, reservation, undelivered == null ? "ok" : "client_disconnected",
+                        Optional.of(c.body()));
+                if (undelivered != null) {
+                    throw new java.io.UncheckedIOException(undelivered);
+                }
                 a.result = c.body();
                 response = c;
                 return a;

@@ -14,10 +14,10 @@ public final class JdbcStoreSupport {
      */
     public static <T> T inExplicitTransaction(StatementCache statements, Dialect dialect, String begin, Store.Work<T> work) {
         Connection c = statements.connection();
-        exec(c, begin);
+        execPrepared(statements, begin);
         try {
             T result = work.run(new JdbcTx(statements, dialect));
-            exec(c, "COMMIT");
+            execPrepared(statements, "COMMIT");
             return result;
         } catch (RuntimeException | Error e) {
             explicitRollback(c, e);
@@ -74,9 +74,10 @@ public final class JdbcStoreSupport {
         }
     }
 
-    private static void exec(Connection c, String sql) {
-        try (java.sql.Statement s = c.createStatement()) {
-            s.execute(sql);
+    /** BEGIN and COMMIT run on every transaction: kept prepared like the statements of the work. */
+    private static void execPrepared(StatementCache statements, String sql) {
+        try {
+            statements.prepare(sql).execute();
         } catch (SQLException e) {
             throw new StoreException(e);
         }

@@ -547,19 +547,20 @@ final class JdbcTx implements Tx {
 
     @Override
     public boolean reserveSpend(String scope, String day, long nano, long capNano) {
+        if (capNano >= 0 && nano > capNano) {
+            return false; // over the cap on its own, whatever is spent (and no row is created for it)
+        }
         return sql(() -> {
-            PreparedStatement ins = prep("INSERT INTO model_spend(scope, day) VALUES (?, ?) ON CONFLICT(scope, day) DO NOTHING");
-            ins.setString(1, scope);
-            ins.setString(2, day);
-            ins.executeUpdate();
-            PreparedStatement up = prep("UPDATE model_spend SET reserved_nano = reserved_nano + ? WHERE scope = ? AND day = ? "
-                    + "AND (? < 0 OR spent_nano + reserved_nano + ? <= ?)");
-            up.setLong(1, nano);
-            up.setString(2, scope);
-            up.setString(3, day);
+            // one statement: a first reservation creates the row (within the cap, checked above); a
+            // later one adds to it only while spent + reserved stays within the cap
+            PreparedStatement up = prep("INSERT INTO model_spend(scope, day, reserved_nano) VALUES (?, ?, ?) "
+                    + "ON CONFLICT(scope, day) DO UPDATE SET reserved_nano = model_spend.reserved_nano + excluded.reserved_nano "
+                    + "WHERE ? < 0 OR model_spend.spent_nano + model_spend.reserved_nano + excluded.reserved_nano <= ?");
+            up.setString(1, scope);
+            up.setString(2, day);
+            up.setLong(3, nano);
             up.setLong(4, capNano);
-            up.setLong(5, nano);
-            up.setLong(6, capNano);
+            up.setLong(5, capNano);
             return up.executeUpdate() == 1;
         });
     }

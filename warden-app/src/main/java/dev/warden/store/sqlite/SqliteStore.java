@@ -63,6 +63,9 @@ public final class SqliteStore implements Store {
         cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         cfg.setBusyTimeout(60_000);
         cfg.setTempStore(SQLiteConfig.TempStore.MEMORY);
+        // nothing reads generated keys; with them on, the driver matches every statement against a
+        // pattern and runs an extra SELECT last_insert_rowid() (prepared anew) after each INSERT
+        cfg.setGetGeneratedKeys(false);
         // auto-commit mode with explicit BEGIN/COMMIT: the driver must not hold a transaction open
         // between units of work, or other processes would find the database locked
         return cfg.createConnection(url);

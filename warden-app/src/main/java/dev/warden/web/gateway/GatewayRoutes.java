@@ -159,9 +159,9 @@ public final class GatewayRoutes {
             if (request.path("stream").asBoolean(false)) {
                 app.router().stream(caller, target, request, new SseSink(ctx));
             } else {
-                Router.Completion done = app.router().complete(caller, target, request);
-                ctx.respond(200, "application/json",
-                        app.redactor().scrub(new String(done.raw(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+                // answered as soon as the upstream has, before the call is settled and recorded (as a stream is)
+                app.router().complete(caller, target, request, raw -> ctx.respond(200, "application/json",
+                        app.redactor().scrub(new String(raw, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
             }
         } catch (Router.CallFailed e) {
             error(ctx, e.httpStatus(), e.code(), e.getMessage(), type(e));

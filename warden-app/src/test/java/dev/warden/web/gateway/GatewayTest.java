@@ -103,9 +103,12 @@ class GatewayTest {
         HttpResponse<String> m = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models"))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(Json.parse(m.body()).findValuesAsText("id")).containsExactly("coder", "flaky");
-        // every call is in the ledger with the client's name, without content
-        String ledger = app.store().read(tx -> tx.ledgerTail(50)).toString();
-        assertThat(ledger).contains("\"actor\":\"gateway:agent\"").contains("model.call").doesNotContain("hello from the fake upstream");
+        // every call is in the ledger with the client's name, without content (recorded just after the answer is sent)
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
+            String ledger = app.store().read(tx -> tx.ledgerTail(50)).toString();
+            assertThat(ledger.split("\"model\\.call\"", -1)).hasSize(3); // two calls
+            assertThat(ledger).contains("\"actor\":\"gateway:agent\"").doesNotContain("hello from the fake upstream");
+        });
     }
 
     @Test
