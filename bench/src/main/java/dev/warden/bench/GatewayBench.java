@@ -12,9 +12,6 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +35,8 @@ import java.util.regex.Pattern;
  * <p>Latency is measured from each request's scheduled start (so a client falling behind is
  * counted, not hidden) to the last byte of the response. Direct and gateway runs alternate per
  * rate and mode. Before the first measured cell, every path and mode is warmed up twice for
- * {@code --warmup} seconds each at the highest rate; each cell then runs unmeasured for
+ * {@code --warmup} seconds each, first closed loop with {@link #WARM_CONCURRENCY} requests in
+ * flight, then open loop at the highest rate; each cell then runs unmeasured for
  * {@link #SETTLE_SECONDS} at its own rate first. Usage: {@code GatewayBench --cp CLASSPATH
  * [--rates 100,500,1000] [--seconds 10] [--warmup 15] [--out FILE]}; {@code CLASSPATH} is the
  * warden program's class path.
@@ -48,11 +46,13 @@ public final class GatewayBench {
     static final Pattern CONSOLE = Pattern.compile("console: http://127\\.0\\.0\\.1:(\\d+)/");
     /** Unmeasured seconds at a cell's own rate and mode right before it is measured. */
     static final int SETTLE_SECONDS = 3;
+    /** Requests in flight during the first, closed-loop, warm-up round. */
+    static final int WARM_CONCURRENCY = 4;
 
     record Result(String path, String mode, int rate, int sent, int errors, long p50Micros, long p99Micros, double achieved,
-                  long upCpuMicrosPerRequest) {
-        Result withCpu(long micros) {
-            return new Result(path, mode, rate, sent, errors, p50Micros, p99Micros, achieved, micros);
+                  long upCpuMicrosPerRequest, long harnessCpuMicrosPerRequest) {
+        Result withCpu(long up, long harness) {
+            return new Result(path, mode, rate, sent, errors, p50Micros, p99Micros, achieved, up, harness);
         }
     }
 
@@ -118,29 +118,37 @@ public final class GatewayBench {
         int port = consolePort(up);
         String gateway = "http://127.0.0.1:" + port + "/v1";
         List<Result> results = new ArrayList<>();
+        List<Target> targets = List.of(Target.of("direct", upstreamUrl, "sk-bench-upstream-key-0000000000", "bench-model"),
+                Target.of("gateway", gateway, gwToken, "coder"));
         try {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             // Warm every path before the first measured cell: on two CPUs the JIT compiles the gateway path for
             // tens of seconds, and a cell measured while it does so measures the compiler, not the steady state.
+            // The first round is closed loop (a few requests at a time): open loop, a cold process's first
+            // stalls would have the client open hundreds of connections, which it then keeps.
             int warmRate = rates.stream().max(Integer::compare).orElse(500);
             for (int round = 0; round < 2; round++) {
                 for (boolean stream : List.of(false, true)) {
-                    for (String path : List.of("direct", "gateway")) {
-                        run(client, path.equals("direct") ? upstreamUrl : gateway,
-                                path.equals("direct") ? "sk-bench-upstream-key-0000000000" : gwToken, stream, warmRate, warmup, path, null);
+                    for (Target t : targets) {
+                        if (round == 0) {
+                            closedLoop(t, stream, WARM_CONCURRENCY, warmup);
+                        } else {
+                            run(t, stream, warmRate, warmup);
+                        }
                     }
                 }
             }
+            long self = ProcessHandle.current().pid();
             for (int rate : rates) {
                 for (boolean stream : List.of(false, true)) {
-                    for (String path : List.of("direct", "gateway")) {
-                        String base = path.equals("direct") ? upstreamUrl : gateway;
-                        String auth = path.equals("direct") ? "sk-bench-upstream-key-0000000000" : gwToken;
-                        run(client, base, auth, stream, rate, SETTLE_SECONDS, path, null);
+                    for (Target t : targets) {
+                        run(t, stream, rate, SETTLE_SECONDS);
                         long cpu0 = cpuMicros(up.pid());
-                        Result r = run(client, base, auth, stream, rate, seconds, path, results);
+                        long own0 = cpuMicros(self);
+                        Result r = run(t, stream, rate, seconds);
                         long cpu1 = cpuMicros(up.pid());
-                        results.add(cpu0 < 0 || cpu1 < 0 ? r : r.withCpu((cpu1 - cpu0) / r.sent()));
+                        long own1 = cpuMicros(self);
+                        results.add(r.withCpu(cpu0 < 0 || cpu1 < 0 ? -1 : (cpu1 - cpu0) / r.sent(),
+                                own0 < 0 || own1 < 0 ? -1 : (own1 - own0) / r.sent()));
                         System.err.println(results.get(results.size() - 1));
                     }
                 }
@@ -149,6 +157,7 @@ public final class GatewayBench {
             up.destroy();
             up.waitFor(10, TimeUnit.SECONDS);
             upstream.stop(0);
+            targets.forEach(t -> t.client().close());
         }
         String report = report(results, seconds);
         System.out.println(report);
@@ -170,19 +179,54 @@ public final class GatewayBench {
         throw new IllegalStateException("warden up ended without printing its console URL");
     }
 
-    /** Sends requests at {@code rate}/s for {@code seconds}, open loop; null {@code into} means warm-up (not recorded). */
-    private static Result run(HttpClient client, String base, String auth, boolean stream, int rate, int seconds, String path,
-                              List<Result> into) throws InterruptedException {
-        String body = "{\"model\":\"" + (path.equals("direct") ? "bench-model" : "coder") + "\",\"stream\":" + stream
-                + ",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark.\"}]}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/chat/completions")).header("Content-Type", "application/json")
-                .header("Authorization", "Bearer " + auth).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    /** A path under test: the upstream directly, or the gateway; its client and its two requests. */
+    record Target(String path, LoadClient client, byte[] plain, byte[] stream) {
+        static Target of(String path, String base, String auth, String model) {
+            URI uri = URI.create(base + "/chat/completions");
+            return new Target(path, new LoadClient(uri), LoadClient.post(uri, auth, body(model, false)),
+                    LoadClient.post(uri, auth, body(model, true)));
+        }
+
+        private static String body(String model, boolean stream) {
+            return "{\"model\":\"" + model + "\",\"stream\":" + stream
+                    + ",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark.\"}]}";
+        }
+
+        byte[] request(boolean streamed) {
+            return streamed ? stream : plain;
+        }
+    }
+
+    /** {@code concurrency} clients each sending the request again as soon as the last answer is in, for {@code seconds}. */
+    private static void closedLoop(Target t, boolean stream, int concurrency, int seconds) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
+            for (int i = 0; i < concurrency; i++) {
+                pool.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        try {
+                            t.client().send(t.request(stream));
+                        } catch (IOException e) {
+                            return; // a warm-up: errors show in the measured cells
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Sends requests at {@code rate}/s for {@code seconds}, open loop, each on a thread of its own
+     * (platform threads, pooled: blocking socket calls without a poller hand-off).
+     */
+    private static Result run(Target t, boolean stream, int rate, int seconds) throws InterruptedException {
+        byte[] req = t.request(stream);
         int n = rate * seconds;
         long[] latencies = new long[n];
         AtomicInteger errors = new AtomicInteger();
         long periodNanos = 1_000_000_000L / rate;
         long start = System.nanoTime() + 20_000_000;
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (ExecutorService pool = Executors.newCachedThreadPool()) {
             for (int i = 0; i < n; i++) {
                 long scheduled = start + i * periodNanos;
                 long wait = scheduled - System.nanoTime();
@@ -190,22 +234,18 @@ public final class GatewayBench {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
                 int idx = i;
-                pool.submit(() -> {
+                pool.execute(() -> {
                     try {
-                        HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                        byte[] got;
-                        try (InputStream in = resp.body()) {
-                            got = in.readAllBytes();
-                        }
-                        String text = new String(got, StandardCharsets.UTF_8);
-                        if (resp.statusCode() != 200 || text.contains("\"error\"")) {
+                        LoadClient.Reply r = t.client().send(req);
+                        String text = new String(r.body(), StandardCharsets.UTF_8);
+                        if (r.status() != 200 || text.contains("\"error\"") || (stream && !text.contains("[DONE]"))) {
                             if (errors.incrementAndGet() == 1) {
-                                System.err.println(path + " error: HTTP " + resp.statusCode() + " " + text.substring(0, Math.min(400, text.length())));
+                                System.err.println(t.path() + " error: HTTP " + r.status() + " " + text.substring(0, Math.min(400, text.length())));
                             }
                         }
-                    } catch (IOException | InterruptedException e) {
+                    } catch (IOException | RuntimeException e) {
                         if (errors.incrementAndGet() == 1) {
-                            System.err.println(path + " error: " + e);
+                            System.err.println(t.path() + " error: " + e);
                         }
                     }
                     latencies[idx] = (System.nanoTime() - scheduled) / 1000;
@@ -218,8 +258,8 @@ public final class GatewayBench {
             l.add(x);
         }
         Collections.sort(l);
-        return new Result(path, stream ? "stream" : "plain", rate, n, errors.get(), Stats.percentile(l, 50), Stats.percentile(l, 99),
-                n / elapsed, -1);
+        return new Result(t.path(), stream ? "stream" : "plain", rate, n, errors.get(), Stats.percentile(l, 50), Stats.percentile(l, 99),
+                n / elapsed, -1, -1);
     }
 
     /** A minimal OpenAI-compatible upstream: a fixed completion, or a 3-token stream with usage. */
@@ -228,6 +268,7 @@ public final class GatewayBench {
         // idle (the open-loop client leaves that many after a hiccup): whoever reuses it next (the gateway's pool)
         // fails a call that a real provider would have served. Not what is being measured.
         System.setProperty("sun.net.httpserver.maxIdleConnections", "100000");
+        System.setProperty("sun.net.httpserver.idleInterval", "600"); // seconds: idle connections are the client's to close
         HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
         s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         byte[] plain = ("{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"bench-model\",\"choices\":[{\"index\":0,"
@@ -255,19 +296,25 @@ public final class GatewayBench {
         return s;
     }
 
+    private static String micros(long v) {
+        return v < 0 ? "-" : String.valueOf(v);
+    }
+
     static String report(List<Result> results, int seconds) {
         StringWriter sw = new StringWriter();
         PrintWriter w = new PrintWriter(sw);
         w.printf("Machine: %s%n%n", MachineInfo.hostSummary());
         w.printf("%d s per cell after a warm-up; latency from scheduled start to last byte, microseconds.%n%n", seconds);
-        w.println("| rate (req/s) | mode | direct p50 | direct p99 | gateway p50 | gateway p99 | **added p50** | **added p99** | gateway achieved req/s | errors | `warden up` CPU µs per gateway request |");
-        w.println("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        w.println("| rate (req/s) | mode | direct p50 | direct p99 | gateway p50 | gateway p99 | **added p50** | **added p99** | gateway achieved req/s | errors "
+                + "| `warden up` CPU µs per gateway request | harness CPU µs per request, direct / gateway |");
+        w.println("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (int i = 0; i + 1 < results.size(); i += 2) {
             Result d = results.get(i);
             Result g = results.get(i + 1);
-            w.printf(Locale.ROOT, "| %d | %s | %d | %d | %d | %d | **%d** | **%d** | %.0f | %d | %s |%n", d.rate(), d.mode(), d.p50Micros(),
-                    d.p99Micros(), g.p50Micros(), g.p99Micros(), g.p50Micros() - d.p50Micros(), g.p99Micros() - d.p99Micros(),
-                    g.achieved(), d.errors() + g.errors(), g.upCpuMicrosPerRequest() < 0 ? "-" : String.valueOf(g.upCpuMicrosPerRequest()));
+            w.printf(Locale.ROOT, "| %d | %s | %d | %d | %d | %d | **%d** | **%d** | %.0f | %d | %s | %s / %s |%n", d.rate(), d.mode(),
+                    d.p50Micros(), d.p99Micros(), g.p50Micros(), g.p99Micros(), g.p50Micros() - d.p50Micros(), g.p99Micros() - d.p99Micros(),
+                    g.achieved(), d.errors() + g.errors(), micros(g.upCpuMicrosPerRequest()), micros(d.harnessCpuMicrosPerRequest()),
+                    micros(g.harnessCpuMicrosPerRequest()));
         }
         w.flush();
         return sw.toString();
