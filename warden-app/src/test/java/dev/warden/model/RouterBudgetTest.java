@@ -172,6 +172,32 @@ class RouterBudgetTest {
     }
 
     @Test
+    void aPlainAnswerIsDeliveredBeforeTheCallIsSettledAndAClientGoneIsStillCharged() {
+        try (ModelFixture f = new ModelFixture(dir, null, Optional.empty())) {
+            f.a.otherwise(body -> new FakeOpenAi.Reply("ok", 0, 0, false)); // no usage: charged the reservation
+            String day = f.app.spend().today();
+            long[] spentWhenDelivered = {-1};
+            String[] ledgerWhenDelivered = {null};
+            f.router().complete(ModelFixture.caller(), "coder", request(), raw -> {
+                assertThat(new String(raw, java.nio.charset.StandardCharsets.UTF_8)).contains("ok");
+                spentWhenDelivered[0] = f.app.spend().spentNano("day", day);
+                ledgerWhenDelivered[0] = f.app.store().read(tx -> tx.ledgerTail(10)).toString();
+            });
+            assertThat(spentWhenDelivered[0]).isZero();
+            assertThat(ledgerWhenDelivered[0]).doesNotContain("model.call");
+            assertThat(f.app.spend().spentNano("day", day)).isEqualTo(RESERVATION);
+            // the client went away while the answer was written: the upstream did the work, so it is charged and recorded
+            java.io.UncheckedIOException gone = catchThrowableOfType(java.io.UncheckedIOException.class,
+                    () -> f.router().complete(ModelFixture.caller(), "coder", request(), raw -> {
+                        throw new java.io.IOException("broken pipe");
+                    }));
+            assertThat(gone).hasRootCauseMessage("broken pipe");
+            assertThat(f.app.spend().spentNano("day", day)).isEqualTo(2 * RESERVATION);
+            assertThat(f.app.store().read(tx -> tx.ledgerTail(10)).toString()).contains("client_disconnected");
+        }
+    }
+
+    @Test
     void tokenBudgetOfAJobIsReservedAndSettled() {
         try (ModelFixture f = new ModelFixture(dir, null, Optional.empty())) {
             long[] used = {0};
