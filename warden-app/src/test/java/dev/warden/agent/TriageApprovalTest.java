@@ -75,6 +75,10 @@ class TriageApprovalTest {
 
     @AfterEach
     void close() {
+        if (pool == null) {
+            release(); // open() did not get that far (e.g. no PostgreSQL here: the test was skipped)
+            return;
+        }
         pool.shutdown(Duration.ofSeconds(2));
         assertThat(Ledger.verify(app.store(), Optional.empty()).ok()).isTrue();
         app.close();
