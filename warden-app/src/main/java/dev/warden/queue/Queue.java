@@ -135,18 +135,7 @@ public final class Queue {
 
     /** Claims up to {@code max} due jobs for {@code owner}, respecting slot capacity across all nodes. */
     public ClaimResult claim(String owner, int max) {
-        if (max <= 0) {
-            return new ClaimResult.Empty();
-        }
-        if (killSwitch.fileOn()) {
-            return new ClaimResult.KillSwitchOn();
-        }
-        return store.write(tx -> {
-            List<EventDraft> events = new ArrayList<>(max);
-            ClaimResult r = claimIn(tx, owner, max, events);
-            ledger.append(tx, events);
-            return r;
-        });
+        return completeAndClaim(List.of(), owner, Math.max(0, max)).claimed();
     }
 
     /** What one {@link #completeAndClaim} turn wrote: per outcome as in {@link #complete}, and the claim. */

@@ -198,6 +198,7 @@ final class JdbcTx implements Tx {
                     + "lease_expires_at = ?, attempts = ?, claims = ?, started_at = ?, updated_at = ?, "
                     + "cancel_requested = ?, result = NULL, error_code = NULL, error_message = NULL "
                     + "WHERE id = ? AND " + stateFence(java.util.EnumSet.of(JobState.queued)));
+            java.sql.Array queued = stateFenceValue(ps, java.util.EnumSet.of(JobState.queued));
             for (JobRow r : claimed) {
                 ps.setString(1, r.leaseOwner());
                 setLong(ps, 2, r.leaseExpiresAt());
@@ -207,7 +208,7 @@ final class JdbcTx implements Tx {
                 ps.setLong(6, r.updatedAt());
                 ps.setBoolean(7, false);
                 ps.setString(8, r.id());
-                bindStateFence(ps, 9, java.util.EnumSet.of(JobState.queued));
+                bindStateFence(ps, 9, queued);
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();
@@ -266,11 +267,12 @@ final class JdbcTx implements Tx {
             if (!ids.isEmpty()) {
                 PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
                         + "WHERE id = ? AND lease_owner = ? AND " + stateFence(java.util.EnumSet.of(JobState.running)));
+                java.sql.Array running = stateFenceValue(extend, java.util.EnumSet.of(JobState.running));
                 for (String id : ids) {
                     extend.setLong(1, leaseUntil);
                     extend.setString(2, id);
                     extend.setString(3, owner);
-                    bindStateFence(extend, 4, java.util.EnumSet.of(JobState.running));
+                    bindStateFence(extend, 4, running);
                     extend.addBatch();
                 }
                 extend.executeBatch();
@@ -293,7 +295,7 @@ final class JdbcTx implements Tx {
         return sql(() -> {
             PreparedStatement ps = prep(UPDATE_JOB_SET + stateFence(expectedStates));
             bindUpdate(ps, r, expectedClaims);
-            bindStateFence(ps, 18, expectedStates);
+            bindStateFence(ps, 18, stateFenceValue(ps, expectedStates));
             return ps.executeUpdate() == 1;
         });
     }
@@ -316,9 +318,14 @@ final class JdbcTx implements Tx {
                 : "state IN (" + states.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(",")) + ")";
     }
 
-    private void bindStateFence(PreparedStatement ps, int index, Set<JobState> states) throws SQLException {
-        if (postgres()) {
-            ps.setArray(index, ps.getConnection().createArrayOf("text", states.stream().map(Enum::name).toArray()));
+    /** The value {@link #stateFence} binds (null where the states are written in): made once per statement, not per row. */
+    private java.sql.Array stateFenceValue(PreparedStatement ps, Set<JobState> states) throws SQLException {
+        return postgres() ? ps.getConnection().createArrayOf("text", states.stream().map(Enum::name).toArray()) : null;
+    }
+
+    private static void bindStateFence(PreparedStatement ps, int index, java.sql.Array fence) throws SQLException {
+        if (fence != null) {
+            ps.setArray(index, fence);
         }
     }
 
@@ -350,9 +357,10 @@ final class JdbcTx implements Tx {
         }
         return sql(() -> {
             PreparedStatement ps = prep(UPDATE_JOB_SET + stateFence(expectedStates));
+            java.sql.Array fence = stateFenceValue(ps, expectedStates);
             for (int i = 0; i < rows.size(); i++) {
                 bindUpdate(ps, rows.get(i), expectedClaims[i]);
-                bindStateFence(ps, 18, expectedStates);
+                bindStateFence(ps, 18, fence);
                 ps.addBatch();
             }
             int[] counts = ps.executeBatch();

@@ -28,13 +28,11 @@ import java.util.TreeSet;
 public final class GatewayRoutes {
     private final WardenApp app;
     private final FailedAttempts failed;
-    private final java.util.function.IntSupplier longestSecret;
     private volatile GatewayTokens tokens;
 
     public GatewayRoutes(WardenApp app, FailedAttempts failed) {
         this.app = app;
         this.failed = failed;
-        this.longestSecret = StreamScrubber.longestSecret(app.redactor().secrets());
     }
 
     private GatewayTokens tokens() {
@@ -241,7 +239,7 @@ public final class GatewayRoutes {
 
         SseSink(Exchange ctx) {
             this.ctx = ctx;
-            this.scrubber = new StreamScrubber(app.redactor().secrets(), longestSecret);
+            this.scrubber = new StreamScrubber(app.redactor().secrets());
         }
 
         @Override

@@ -11,7 +11,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntSupplier;
 
 /**
  * Scrubs secrets from a streamed chat completion, including a secret the model spells across
@@ -26,14 +25,12 @@ import java.util.function.IntSupplier;
  */
 final class StreamScrubber {
     private final SecretScrubber secrets;
-    private final IntSupplier longest;
     /** Held text per stream: key "choice index" + "\0" + field (or "\0tool\0" + tool call index). */
     private final Map<String, StringBuilder> held = new LinkedHashMap<>();
     private ObjectNode last;
 
-    StreamScrubber(SecretScrubber secrets, IntSupplier longestSecret) {
+    StreamScrubber(SecretScrubber secrets) {
         this.secrets = secrets;
-        this.longest = longestSecret;
     }
 
     /** The event's data to send in place of {@code json}. */
@@ -58,7 +55,7 @@ final class StreamScrubber {
             return secrets.scrub(json);
         }
         last = chunk;
-        int hold = Math.max(0, longest.getAsInt() - 1);
+        int hold = Math.max(0, secrets.longest() - 1); // read live: secrets can be registered after start-up
         for (JsonNode c : choices) {
             if (!(c instanceof ObjectNode choice)) {
                 continue;
@@ -159,10 +156,5 @@ final class StreamScrubber {
                 delta.put(field, delta.path(field).asText("") + text);
             }
         }
-    }
-
-    /** The length of the longest secret {@code secrets} holds, read live (secrets can be registered after start-up). */
-    static IntSupplier longestSecret(SecretScrubber secrets) {
-        return secrets::longest;
     }
 }
