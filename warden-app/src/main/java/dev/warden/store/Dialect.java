@@ -12,6 +12,15 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
                 + "ORDER BY next_fire_at LIMIT ?" + claimLockSuffix;
     }
 
+    /**
+     * The order of {@code ledgerTail}, newest first. SQLite's one writer appends in commit order, so
+     * the rowid is the append order and the ledger needs no time index; with several nodes
+     * (PostgreSQL) entries are ordered by time.
+     */
+    public String ledgerNewestFirst() {
+        return name.equals("sqlite") ? "rowid DESC" : "ts DESC, chain DESC, seq DESC";
+    }
+
     /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */
     public String createHeadSql() {
         return "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT(chain) DO NOTHING";

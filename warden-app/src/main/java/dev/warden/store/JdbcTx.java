@@ -890,7 +890,7 @@ final class JdbcTx implements Tx {
     @Override
     public List<LedgerRow> ledgerTail(int limit) {
         List<LedgerRow> rows = queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger "
-                + "ORDER BY ts DESC, chain DESC, seq DESC LIMIT ?", limit);
+                + "ORDER BY " + dialect.ledgerNewestFirst() + " LIMIT ?", limit);
         java.util.Collections.reverse(rows);
         return rows;
     }

@@ -18,8 +18,9 @@ import java.util.List;
  * start at once: the version check and the migration share a write transaction.
  */
 final class Migrations {
-    private static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
-            "V6__approvals.sql"};
+    /** Every migration, in order: a new resource must be named here (MigrationsTest checks). */
+    static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
+            "V6__approvals.sql", "V7__lean_job_indexes.sql", "V8__ledger_append_order.sql"};
 
     private Migrations() {}
 
