@@ -371,7 +371,7 @@ public final class WardenApp implements AutoCloseable {
     private WalCheckpointer walCheckpointer;
 
     /**
-     * For {@code warden up} (a long-running process): on SQLite, checkpoints the WAL from
+     * For the long-running processes ({@code warden up}, {@code warden worker}): on SQLite, checkpoints the WAL from
      * a background thread so commits on the request and worker paths do not (see {@link WalCheckpointer}).
      */
     public synchronized void startWalCheckpointer() {
