@@ -13,12 +13,18 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
     }
 
     /**
-     * The order of {@code ledgerTail}, newest first. SQLite's one writer appends in commit order, so
-     * the rowid is the append order and the ledger needs no time index; with several nodes
-     * (PostgreSQL) entries are ordered by time.
+     * The newest {@code ?} ledger entries, newest first, without an index on time. SQLite's one
+     * writer appends in commit order, so its rowid is the append order. With several nodes
+     * (PostgreSQL) each chain's newest entries come from its primary key, read backwards, and are
+     * merged by time; the second parameter is the same limit.
      */
-    public String ledgerNewestFirst() {
-        return name.equals("sqlite") ? "rowid DESC" : "ts DESC, chain DESC, seq DESC";
+    public String ledgerTailSql() {
+        String columns = "chain, seq, ts, event, corr_id, entry";
+        return name.equals("sqlite")
+                ? "SELECT " + columns + " FROM ledger ORDER BY rowid DESC LIMIT ?"
+                : "SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL "
+                        + "(SELECT " + columns + " FROM ledger WHERE chain = h.chain ORDER BY seq DESC LIMIT ?) l "
+                        + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?";
     }
 
     /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */

@@ -889,8 +889,8 @@ final class JdbcTx implements Tx {
 
     @Override
     public List<LedgerRow> ledgerTail(int limit) {
-        List<LedgerRow> rows = queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger "
-                + "ORDER BY " + dialect.ledgerNewestFirst() + " LIMIT ?", limit);
+        List<LedgerRow> rows = postgres() ? queryLedger(dialect.ledgerTailSql(), limit, limit)
+                : queryLedger(dialect.ledgerTailSql(), limit);
         java.util.Collections.reverse(rows);
         return rows;
     }

@@ -46,7 +46,7 @@ class MigrationsTest {
             // V7 dropped the partial indexes that one running-jobs index replaces
             assertThat(scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('jobs_running_slot', 'jobs_running_owner')"))
                     .isEqualTo("0");
-            // V8: SQLite's ledger tail reads the rowid, so no ts index is kept up
+            // V8: the ledger tail reads the append order, so no ts index is kept up
             assertThat(scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ledger_ts'")).isEqualTo("0");
         }
     }
