@@ -1,4 +1,4 @@
--- Every ledger entry was inserted into four b-trees: the table, its (chain, seq) key, corr_id and
+-- Every ledger entry was written to the table and three indexes: its (chain, seq) key, corr_id and
 -- ts. The ts index served only the ledger's tail, which now reads the append order instead
 -- (Dialect.ledgerTailSql): SQLite's rowid (its one writer appends in commit order); on PostgreSQL
 -- each chain's newest entries from the primary key, read backwards, merged by time.
