@@ -110,8 +110,9 @@ public final class TestPostgres {
         }
 
         private static EmbeddedPostgres.Builder builder(int port) {
+            // our shutdown hook stops the server and then deletes its data (kept across a restart)
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false)
-                    .setServerConfig("max_connections", "300");
+                    .setRegisterShutdownHook(false).setServerConfig("max_connections", "300");
             return port == 0 ? b : b.setPort(port);
         }
 
