@@ -1,7 +1,6 @@
 package dev.warden.common;
 
 import java.security.SecureRandom;
-import java.time.Clock;
 
 /** Time-ordered identifiers (ULID layout: 48-bit milliseconds + 80 random bits, Crockford base32). */
 public final class Ids {
@@ -10,8 +9,9 @@ public final class Ids {
 
     private Ids() {}
 
-    public static String newJobId(Clock clock) {
-        return "job-" + ulid(clock.millis());
+    /** {@code job-} and a ULID of {@code millis}, the enqueue time: ids sort by it (job listings rely on that). */
+    public static String newJobId(long millis) {
+        return "job-" + ulid(millis);
     }
 
     public static String ulid(long millis) {

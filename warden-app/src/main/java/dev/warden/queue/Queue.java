@@ -109,7 +109,7 @@ public final class Queue {
                 }
             }
             long runAfter = s.runAfter() == null ? now : s.runAfter().toEpochMilli();
-            JobRow row = new JobRow(Ids.newJobId(clock), s.kind(), s.project(), JobState.queued, s.priority(),
+            JobRow row = new JobRow(Ids.newJobId(now), s.kind(), s.project(), JobState.queued, s.priority(),
                     runAfter, 0, s.maxAttempts(), 0, s.retryOnLeaseLoss(), s.idempotencyKey(), s.budgets().slot(),
                     Json.canonical(s.json()), Json.write(s.labels()), null, null, null, null, null, false, now, now,
                     null, null);

@@ -37,7 +37,7 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
             "json_extract(labels, '$.\"' || ? || '\"') = ?",
-            // SQLite's planner prefers the (state, created_at) index and sorts every queued row;
+            // SQLite's planner prefers the (state, id) index and sorts every queued row;
             // the partial claim index returns them in claim order without a sort
             "jobs INDEXED BY jobs_claim", "jobs INDEXED BY jobs_running_lease",
             // SQLite's single writer already serializes claims

@@ -128,7 +128,7 @@ final class JdbcTx implements Tx {
             args.add(l.getKey());
             args.add(l.getValue());
         }
-        q.append(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+        q.append(" ORDER BY id DESC LIMIT ? OFFSET ?"); // the id's ULID is the enqueue time (V9)
         args.add(f.limit());
         args.add(f.offset());
         return queryJobs(q.toString(), args.toArray());
@@ -308,7 +308,7 @@ final class JdbcTx implements Tx {
     /**
      * The expected-state fence of an update by id. On PostgreSQL it is an array parameter: with the
      * states written in, the generic plan of the prepared statement preferred an index on
-     * {@code state} (the partial running index, or (state, created_at)) over the primary key, and
+     * {@code state} (the partial running index, or (state, id)) over the primary key, and
      * such an index holds an entry for every row version that was ever in that state until vacuum
      * removes it, so each update walked thousands of dead entries during a drain. With a parameter
      * the only usable index is the primary key's.

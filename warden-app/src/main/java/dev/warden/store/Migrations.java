@@ -20,7 +20,8 @@ import java.util.List;
 final class Migrations {
     /** Every migration, in order: a new resource must be named here (MigrationsTest checks). */
     static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
-            "V6__approvals.sql", "V7__lean_job_indexes.sql", "V8__ledger_append_order.sql"};
+            "V6__approvals.sql", "V7__lean_job_indexes.sql", "V8__ledger_append_order.sql",
+            "V9__list_jobs_by_id.sql"};
 
     private Migrations() {}
 

@@ -206,6 +206,31 @@ abstract class QueueContract {
     }
 
     @Test
+    void listingsAreNewestFirstWithOrWithoutAStateFilter() {
+        JobRow a = enqueue(TestWarden.noop());
+        clock.advance(Duration.ofMillis(3));
+        JobRow b = enqueue(TestWarden.noop());
+        clock.advance(Duration.ofSeconds(2));
+        JobRow c = enqueue(TestWarden.noop());
+        clock.advance(Duration.ofMinutes(1));
+        JobRow d = enqueue(TestWarden.noop());
+        // the id's ULID carries the enqueue time (the listings' order)
+        assertThat(List.of(a, b, c, d)).allSatisfy(r -> assertThat(r.id().substring(0, 14))
+                .isEqualTo(dev.warden.common.Ids.newJobId(r.createdAt()).substring(0, 14)));
+        List<JobRow> running = claim("w1", 10);
+        assertThat(running).hasSize(4);
+        queue.complete(List.of(new Outcome.Succeeded(running.stream().filter(r -> r.id().equals(b.id())).findFirst().orElseThrow(),
+                Json.object(), 1, null)));
+
+        assertThat(queue.list(dev.warden.store.Tx.JobFilter.all(10))).extracting(JobRow::id)
+                .containsExactly(d.id(), c.id(), b.id(), a.id());
+        assertThat(queue.list(new dev.warden.store.Tx.JobFilter(JobState.running, null, 10, 0))).extracting(JobRow::id)
+                .containsExactly(d.id(), c.id(), a.id());
+        assertThat(queue.list(new dev.warden.store.Tx.JobFilter(JobState.running, null, 2, 1))).extracting(JobRow::id)
+                .containsExactly(c.id(), a.id());
+    }
+
+    @Test
     void jobIsNotClaimedBeforeRunAfter() {
         enqueue(TestWarden.noop().put("run_after", "2026-11-22T01:05:00Z"));
         assertThat(claim("w1", 5)).isEmpty();

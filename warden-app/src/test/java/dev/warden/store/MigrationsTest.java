@@ -48,6 +48,9 @@ class MigrationsTest {
                     .isEqualTo("0");
             // V8: the ledger tail reads the append order, so no ts index is kept up
             assertThat(scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ledger_ts'")).isEqualTo("0");
+            // V9: listings by id, one jobs index fewer
+            assertThat(scalar(c, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+                    + "AND tbl_name = 'jobs' AND name LIKE 'jobs_%' ORDER BY name)")).isEqualTo("jobs_claim,jobs_running_lease,jobs_state_id");
         }
     }
 
