@@ -48,7 +48,7 @@ final class WardenPeerScenario implements PeerScenario {
     @Override
     public String configuration(PeerTarget.Kind store) {
         return "ledger on; `worker.concurrency` = threads, `poll_ms` " + POLL_MS + " (default), claim batch "
-                + "min(4 × concurrency, 64) (default), up to 3 × concurrency jobs claimed ahead while jobs are short; " + (store == PeerTarget.Kind.POSTGRESQL
+                + "min(8 × concurrency, 64) (default), up to 7 × concurrency jobs claimed ahead while jobs are short; " + (store == PeerTarget.Kind.POSTGRESQL
                 ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); evidence of a job that succeeded without a file is rendered on first read"
                 : "one writer connection + up to 4 readers (fixed in `SqliteStore`); evidence of a job that succeeded without a file is rendered on first read");
     }

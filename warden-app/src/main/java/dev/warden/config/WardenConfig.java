@@ -73,7 +73,7 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
         return new WardenConfig(source,
                 doc.hasNonNull("node_id") ? Optional.of(doc.get("node_id").asText()) : Optional.empty(),
                 policy, Map.copyOf(slots), concurrency,
-                w.path("claim_batch").asInt(Math.min(4 * concurrency, 64)),
+                w.path("claim_batch").asInt(Math.min(8 * concurrency, 64)),
                 Duration.ofSeconds(w.path("lease_s").asLong(30)),
                 Duration.ofMillis(w.path("poll_ms").asLong(200)),
                 Duration.ofMillis(w.path("tick_ms").asLong(1000)),
