@@ -42,6 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresReliabilityTest {
     static final int JOBS = 10_000;
+    /** Over how long the jobs come due: longer than the six kills, two cuts and a restart take. */
+    static final Duration SPREAD = Duration.ofSeconds(25);
     static final Pattern LINE = Pattern.compile("(start|end) (job-\\w+) attempt=(\\d+) pid=(\\d+) t=(\\d+)");
 
     @TempDir
@@ -99,8 +101,12 @@ class PostgresReliabilityTest {
         Random random = new Random(7);
         try (WardenApp app = TestWarden.open(dir.resolve("data"), Clock.systemUTC(), Optional.of(url), cfg)) {
             List<JobSpec> specs = new ArrayList<>();
+            // the jobs come due over SPREAD, so the run lasts through every kill, cut and restart
+            // below however fast the workers drain
+            java.time.Instant due = java.time.Instant.now().plusSeconds(2);
             for (int i = 0; i < JOBS; i++) {
-                ObjectNode s = TestWarden.noop().put("max_attempts", 25);
+                ObjectNode s = TestWarden.noop().put("max_attempts", 25)
+                        .put("run_after", due.plusMillis(i * SPREAD.toMillis() / JOBS).toString());
                 s.putObject("payload").put("sleep_ms", random.nextInt(4)).put("log", log.toString());
                 s.putObject("policy").putObject("paths").putArray("write").add(log.toString());
                 specs.add(app.parser().parse(s));
