@@ -92,7 +92,7 @@ final class RawJdbcFloor implements PeerScenario {
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, Math.min(dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads, 64), jobs);
+                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;

@@ -16,7 +16,7 @@ import java.util.Optional;
 
 /** The validated configuration, with defaults applied (SPEC section 16). */
 public record WardenConfig(Optional<Path> source, Optional<String> nodeId, OperatorPolicy policy,
-                           Map<String, Integer> slots, int concurrency, int claimBatch, Duration lease,
+                           Map<String, Integer> slots, int concurrency, java.util.OptionalInt claimBatch, Duration lease,
                            Duration pollInterval, Duration tick, Duration backoffBase, Duration backoffMax, int port,
                            String bind, boolean allowNonLoopback, List<String> secretEnv, List<String> secretFiles,
                            dev.warden.model.ModelsConfig models, JsonNode raw) {
@@ -73,7 +73,7 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
         return new WardenConfig(source,
                 doc.hasNonNull("node_id") ? Optional.of(doc.get("node_id").asText()) : Optional.empty(),
                 policy, Map.copyOf(slots), concurrency,
-                w.path("claim_batch").asInt(Math.min(8 * concurrency, 64)),
+                w.hasNonNull("claim_batch") ? java.util.OptionalInt.of(w.get("claim_batch").asInt()) : java.util.OptionalInt.empty(),
                 Duration.ofSeconds(w.path("lease_s").asLong(30)),
                 Duration.ofMillis(w.path("poll_ms").asLong(200)),
                 Duration.ofMillis(w.path("tick_ms").asLong(1000)),

@@ -12,21 +12,6 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
                 + "ORDER BY next_fire_at LIMIT ?" + claimLockSuffix;
     }
 
-    /**
-     * The newest {@code ?} ledger entries, newest first, without an index on time. SQLite's one
-     * writer appends in commit order, so its rowid is the append order. With several nodes
-     * (PostgreSQL) each chain's newest entries come from its primary key, read backwards, and are
-     * merged by time; the second parameter is the same limit.
-     */
-    public String ledgerTailSql() {
-        String columns = "chain, seq, ts, event, corr_id, entry";
-        return name.equals("sqlite")
-                ? "SELECT " + columns + " FROM ledger ORDER BY rowid DESC LIMIT ?"
-                : "SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL "
-                        + "(SELECT " + columns + " FROM ledger WHERE chain = h.chain ORDER BY seq DESC LIMIT ?) l "
-                        + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?";
-    }
-
     /** Creates a chain's head row at seq 0 unless it exists (same SQL on both engines). */
     public String createHeadSql() {
         return "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, 0, ?) ON CONFLICT(chain) DO NOTHING";
@@ -37,8 +22,8 @@ public record Dialect(String name, String beginWriteSql, String claimLockSuffix,
             "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             "INSERT INTO ledger_heads(chain, seq, hash) VALUES (?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
             "json_extract(labels, '$.\"' || ? || '\"') = ?",
-            // SQLite's planner prefers the (state, id) index and sorts every queued row;
-            // the partial claim index returns them in claim order without a sort
+            // the partial claim index returns queued rows in claim order without a sort (SQLite's
+            // planner preferred an index on state and sorted every queued row)
             "jobs INDEXED BY jobs_claim", "jobs INDEXED BY jobs_running_lease",
             // SQLite's single writer already serializes claims
             null);

@@ -889,8 +889,14 @@ final class JdbcTx implements Tx {
 
     @Override
     public List<LedgerRow> ledgerTail(int limit) {
-        List<LedgerRow> rows = postgres() ? queryLedger(dialect.ledgerTailSql(), limit, limit)
-                : queryLedger(dialect.ledgerTailSql(), limit);
+        // newest first, without an index on time: SQLite's one writer appends in commit order, so its
+        // rowid is the append order; with several nodes (PostgreSQL) each chain's newest entries come
+        // from its primary key, read backwards, merged by time
+        List<LedgerRow> rows = postgres()
+                ? queryLedger("SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL "
+                        + "(SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE chain = h.chain ORDER BY seq DESC LIMIT ?) l "
+                        + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?", limit, limit)
+                : queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger ORDER BY rowid DESC LIMIT ?", limit);
         java.util.Collections.reverse(rows);
         return rows;
     }

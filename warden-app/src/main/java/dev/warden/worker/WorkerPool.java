@@ -158,6 +158,14 @@ public final class WorkerPool implements AutoCloseable {
      */
     public static final int HOLD_WHILE_SHORT = 8;
 
+    /**
+     * Jobs claimed per turn: {@code worker.claim_batch} if set, else {@link #HOLD_WHILE_SHORT} ×
+     * concurrency up to 64; never more than the pool can hold.
+     */
+    public static int claimBatch(java.util.OptionalInt configured, int concurrency) {
+        return Math.min(configured.orElse(Math.min(HOLD_WHILE_SHORT * concurrency, 64)), HOLD_WHILE_SHORT * concurrency);
+    }
+
     /** How many jobs this pool may hold (claimed, handler not ended): its slots, or {@link #HOLD_WHILE_SHORT} times that while jobs are short. */
     private int claimLimit() {
         double recent = recentRunMs;
