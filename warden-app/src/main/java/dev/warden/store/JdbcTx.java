@@ -24,10 +24,13 @@ final class JdbcTx implements Tx {
 
     private final StatementCache statements;
     private final Dialect dialect;
+    /** The ledger's block storage on PostgreSQL; null on SQLite, which keeps a row per entry. */
+    private final LedgerBlocks blocks;
 
     JdbcTx(StatementCache statements, Dialect dialect) {
         this.statements = statements;
         this.dialect = dialect;
+        this.blocks = "postgresql".equals(dialect.name()) ? new LedgerBlocks(statements) : null;
     }
 
     @Override
@@ -759,6 +762,10 @@ final class JdbcTx implements Tx {
     @Override
     public void insertLedgerEntries(List<LedgerRow> rows) {
         sql(() -> {
+            if (blocks != null) {
+                blocks.insert(rows);
+                return null;
+            }
             PreparedStatement ps = prep(
                     "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)");
             for (LedgerRow r : rows) {
@@ -790,47 +797,8 @@ final class JdbcTx implements Tx {
     @Override
     public boolean appendLedgerIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) {
         return sql(() -> {
-            if (postgres()) {
-                // one round trip: the head moves (row-locked until COMMIT) only if unchanged, and the
-                // entries go in only if it moved (a data-modifying CTE runs exactly once)
-                PreparedStatement ps = prep("WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? "
-                        + "WHERE chain = ? AND seq = ? AND hash = ? RETURNING chain) "
-                        + "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) "
-                        + "SELECT head.chain, e.seq, e.ts, e.event, e.corr_id, e.entry FROM head CROSS JOIN "
-                        + "unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[]) AS e(seq, ts, event, corr_id, entry)");
-                int n = rows.size();
-                Long[] seqs = new Long[n];
-                Long[] ts = new Long[n];
-                String[] events = new String[n];
-                String[] corr = new String[n];
-                String[] entries = new String[n];
-                for (int i = 0; i < n; i++) {
-                    LedgerRow r = rows.get(i);
-                    if (!r.chain().equals(next.chain())) {
-                        throw new SQLException("entry of chain " + r.chain() + " appended to chain " + next.chain());
-                    }
-                    seqs[i] = r.seq();
-                    ts[i] = r.tsMillis();
-                    events[i] = r.event();
-                    corr[i] = r.corrId();
-                    entries[i] = r.entry();
-                }
-                java.sql.Connection c = ps.getConnection();
-                ps.setLong(1, next.seq());
-                ps.setString(2, next.hash());
-                ps.setString(3, expected.chain());
-                ps.setLong(4, expected.seq());
-                ps.setString(5, expected.hash());
-                ps.setArray(6, c.createArrayOf("bigint", seqs));
-                ps.setArray(7, c.createArrayOf("bigint", ts));
-                ps.setArray(8, c.createArrayOf("text", events));
-                ps.setArray(9, c.createArrayOf("text", corr));
-                ps.setArray(10, c.createArrayOf("text", entries));
-                int inserted = ps.executeUpdate();
-                if (inserted != 0 && inserted != n) {
-                    throw new SQLException("ledger append inserted " + inserted + " of " + n + " entries");
-                }
-                return inserted == n;
+            if (blocks != null) {
+                return blocks.appendIfHead(expected, rows, next);
             }
             PreparedStatement ps = prep("UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ?");
             ps.setLong(1, next.seq());
@@ -864,8 +832,8 @@ final class JdbcTx implements Tx {
     public List<String> ledgerChains() {
         return sql(() -> {
             List<String> out = new ArrayList<>();
-            PreparedStatement ps = prep(
-                    "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger ORDER BY 1");
+            PreparedStatement ps = prep(blocks != null ? LedgerBlocks.CHAINS
+                    : "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger ORDER BY 1");
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));
@@ -877,12 +845,18 @@ final class JdbcTx implements Tx {
 
     @Override
     public List<LedgerRow> ledgerPage(String chain, long afterSeq, int limit) {
+        if (blocks != null) {
+            return queryLedger(LedgerBlocks.PAGE, afterSeq, chain, afterSeq, chain, limit, limit, limit);
+        }
         return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE chain = ? AND seq > ? "
                 + "ORDER BY seq LIMIT ?", chain, afterSeq, limit);
     }
 
     @Override
     public List<LedgerRow> ledgerByCorrId(String corrId) {
+        if (blocks != null) {
+            return queryLedger(LedgerBlocks.BY_CORR_ID, corrId, corrId);
+        }
         return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE corr_id = ? "
                 + "ORDER BY ts, chain, seq", corrId);
     }
@@ -891,11 +865,9 @@ final class JdbcTx implements Tx {
     public List<LedgerRow> ledgerTail(int limit) {
         // newest first, without an index on time: SQLite's one writer appends in commit order, so its
         // rowid is the append order; with several nodes (PostgreSQL) each chain's newest entries come
-        // from its primary key, read backwards, merged by time
-        List<LedgerRow> rows = postgres()
-                ? queryLedger("SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL "
-                        + "(SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE chain = h.chain ORDER BY seq DESC LIMIT ?) l "
-                        + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?", limit, limit)
+        // from its head backwards, merged by time
+        List<LedgerRow> rows = blocks != null
+                ? queryLedger(LedgerBlocks.TAIL, limit, limit, limit)
                 : queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger ORDER BY rowid DESC LIMIT ?", limit);
         java.util.Collections.reverse(rows);
         return rows;

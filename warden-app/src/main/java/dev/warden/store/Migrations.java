@@ -21,13 +21,18 @@ final class Migrations {
     /** Every migration, in order: a new resource must be named here (MigrationsTest checks). */
     static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
             "V6__approvals.sql", "V7__lean_job_indexes.sql", "V8__ledger_append_order.sql",
-            "V9__list_jobs_by_id.sql"};
+            "V9__list_jobs_by_id.sql", "V10__ledger_blocks.sql"};
 
     private Migrations() {}
 
     /** Applies pending migrations on a connection in auto-commit mode, each in an explicit write transaction. */
     static int apply(Connection c, Dialect dialect) throws SQLException {
-        if (currentVersion(c) >= NAMES.length) {
+        return apply(c, dialect, NAMES.length);
+    }
+
+    /** Applies pending migrations up to and including version {@code through} (a test starts from an older schema). */
+    static int apply(Connection c, Dialect dialect, int through) throws SQLException {
+        if (currentVersion(c) >= through) {
             return 0; // up to date: no write lock taken (a read-only command must not queue behind a busy writer)
         }
         int applied = 0;
@@ -35,7 +40,7 @@ final class Migrations {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         }
         {
-            for (int i = 0; i < NAMES.length; i++) {
+            for (int i = 0; i < through; i++) {
                 int version = i + 1;
                 exec(c, dialect.beginWriteSql());
                 try {

@@ -1,0 +1,131 @@
+package dev.warden.store;
+
+import dev.warden.store.Tx.LedgerHead;
+import dev.warden.store.Tx.LedgerRow;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * The ledger's storage on PostgreSQL (migration V10): the entries of one append, up to
+ * {@link #MAX_ENTRIES} consecutive seqs of one chain, as one {@code ledger_blocks} row of aligned
+ * arrays. Every entry keeps its own canonical JSON (seq, hash, prev_hash); the reads unnest the
+ * blocks into the same rows SQLite's row-per-entry table gives, so nothing above the store sees the
+ * difference. A worker's turn writes one row and one key for all its entries instead of a row and
+ * two keys per entry.
+ */
+final class LedgerBlocks {
+    /** Entries per block at most (the table's CHECK says the same): a page read is an index range on last_seq. */
+    static final int MAX_ENTRIES = 256;
+
+    private static final String INSERT = "INSERT INTO ledger_blocks (chain, last_seq, first_seq, ts, events, corr_ids, entries) ";
+    /** A block's entries as rows: chain, seq, ts, event, corr_id, entry (the order {@code JdbcTx.queryLedger} reads). */
+    private static final String ENTRY_ROWS = "SELECT b.chain, b.first_seq + e.i - 1 AS seq, e.ts, e.event, e.corr_id, e.entry "
+            + "FROM %s CROSS JOIN LATERAL unnest(b.ts, b.events, b.corr_ids, b.entries) "
+            + "WITH ORDINALITY AS e(ts, event, corr_id, entry, i) ";
+
+    /**
+     * Entries after a seq, in seq order: from the block holding the next stored seq (a gap, which
+     * only tampering leaves, is stepped over, so verification reaches the entry after it), only
+     * the blocks the page can reach. Parameters: after, chain, after, chain, limit, limit, limit.
+     */
+    static final String PAGE = "WITH w AS (SELECT GREATEST(?::bigint + 1, (SELECT first_seq FROM ledger_blocks "
+            + "WHERE chain = ? AND last_seq > ? ORDER BY last_seq LIMIT 1)) AS start) "
+            + ENTRY_ROWS.formatted("w CROSS JOIN ledger_blocks b")
+            + "WHERE b.chain = ? AND b.last_seq >= w.start AND b.last_seq < w.start + ? + " + MAX_ENTRIES
+            + " AND b.first_seq < w.start + ? AND b.first_seq + e.i - 1 >= w.start ORDER BY 2 LIMIT ?";
+
+    /** A correlation id's entries (the GIN index on corr_ids finds the blocks). Parameters: corr_id, corr_id. */
+    static final String BY_CORR_ID = ENTRY_ROWS.formatted("ledger_blocks b")
+            + "WHERE b.corr_ids @> ARRAY[?::text] AND e.corr_id = ? ORDER BY e.ts, b.chain, 2";
+
+    /** The newest entries: each chain's newest from its head backwards, merged by time. Parameters: limit, limit, limit. */
+    static final String TAIL = "SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL ("
+            + ENTRY_ROWS.formatted("ledger_blocks b") + "WHERE b.chain = h.chain AND b.last_seq > h.seq - ? ORDER BY 2 DESC LIMIT ?) l "
+            + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?";
+
+    static final String CHAINS = "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger_blocks ORDER BY 1";
+
+    private final StatementCache statements;
+
+    LedgerBlocks(StatementCache statements) {
+        this.statements = statements;
+    }
+
+    /**
+     * Moves the head from {@code expected} to {@code next} and stores the rows, in one round trip
+     * when they fit one block (a data-modifying CTE runs once; the head stays row-locked until
+     * COMMIT). False, writing nothing, when the head was not {@code expected}.
+     */
+    boolean appendIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) throws SQLException {
+        if (rows.size() > MAX_ENTRIES) {
+            PreparedStatement head = statements.prepare("UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ?");
+            bindHeadMove(head, 1, expected, next);
+            if (head.executeUpdate() != 1) {
+                return false;
+            }
+            insert(rows);
+            return true;
+        }
+        PreparedStatement ps = statements.prepare("WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? "
+                + "WHERE chain = ? AND seq = ? AND hash = ? RETURNING chain) "
+                + INSERT + "SELECT head.chain, ?, ?, ?::bigint[], ?::text[], ?::text[], ?::text[] FROM head");
+        bindHeadMove(ps, 1, expected, next);
+        bindBlock(ps, 6, rows, next.chain());
+        return ps.executeUpdate() == 1;
+    }
+
+    /** Stores rows (consecutive seqs of one chain) as blocks of up to {@link #MAX_ENTRIES}. */
+    void insert(List<LedgerRow> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        PreparedStatement ps = statements.prepare(INSERT + "VALUES (?, ?, ?, ?::bigint[], ?::text[], ?::text[], ?::text[])");
+        String chain = rows.get(0).chain();
+        for (int from = 0; from < rows.size(); from += MAX_ENTRIES) {
+            ps.setString(1, chain);
+            bindBlock(ps, 2, rows.subList(from, Math.min(rows.size(), from + MAX_ENTRIES)), chain);
+            ps.addBatch();
+        }
+        ps.executeBatch();
+    }
+
+    private static void bindHeadMove(PreparedStatement ps, int at, LedgerHead expected, LedgerHead next) throws SQLException {
+        ps.setLong(at, next.seq());
+        ps.setString(at + 1, next.hash());
+        ps.setString(at + 2, expected.chain());
+        ps.setLong(at + 3, expected.seq());
+        ps.setString(at + 4, expected.hash());
+    }
+
+    /** Binds last_seq, first_seq and the four arrays of one block from {@code at}. */
+    private static void bindBlock(PreparedStatement ps, int at, List<LedgerRow> rows, String chain) throws SQLException {
+        int n = rows.size();
+        long first = rows.get(0).seq();
+        Long[] ts = new Long[n];
+        String[] events = new String[n];
+        String[] corr = new String[n];
+        String[] entries = new String[n];
+        for (int i = 0; i < n; i++) {
+            LedgerRow r = rows.get(i);
+            if (!r.chain().equals(chain)) {
+                throw new SQLException("entry of chain " + r.chain() + " appended to chain " + chain);
+            }
+            if (r.seq() != first + i) {
+                throw new SQLException("ledger block of chain " + chain + " would hold seq " + r.seq() + " at seq " + (first + i));
+            }
+            ts[i] = r.tsMillis();
+            events[i] = r.event();
+            corr[i] = r.corrId();
+            entries[i] = r.entry();
+        }
+        Connection c = ps.getConnection();
+        ps.setLong(at, first + n - 1);
+        ps.setLong(at + 1, first);
+        ps.setArray(at + 2, c.createArrayOf("bigint", ts));
+        ps.setArray(at + 3, c.createArrayOf("text", events));
+        ps.setArray(at + 4, c.createArrayOf("text", corr));
+        ps.setArray(at + 5, c.createArrayOf("text", entries));
+    }
+}

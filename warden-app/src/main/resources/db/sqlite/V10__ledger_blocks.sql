@@ -1,0 +1,2 @@
+-- PostgreSQL moves its ledger into blocks of entries here (see db/postgresql/V10); SQLite keeps a
+-- row per entry: its one writer is in process, and a row costs it a few microseconds.

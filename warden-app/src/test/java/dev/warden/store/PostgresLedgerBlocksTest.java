@@ -1,0 +1,243 @@
+package dev.warden.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.common.Json;
+import dev.warden.ledger.Checkpoint;
+import dev.warden.ledger.EventDraft;
+import dev.warden.ledger.Ledger;
+import dev.warden.ledger.Redactor;
+import dev.warden.ledger.SecretScrubber;
+import dev.warden.store.postgres.PostgresStore;
+import dev.warden.store.sqlite.SqliteStore;
+import dev.warden.testing.MutableClock;
+import dev.warden.testing.TestPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ledger on PostgreSQL is stored as blocks, one row per append (V10): entries read back one
+ * by one across block boundaries, the corr_id look-up finds them in any block, tampering inside a
+ * block is found at the entry, and V10 moves a per-entry ledger into blocks that still verify.
+ */
+class PostgresLedgerBlocksTest {
+    final MutableClock clock = MutableClock.at("2026-11-22T01:00:00Z");
+    final Redactor redactor = new Redactor(new SecretScrubber());
+    final TestPostgres.Database db = new TestPostgres.Database();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void dropDatabase() {
+        db.drop();
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection("jdbc:" + db.url());
+    }
+
+    private void sql(String sql, Object... args) throws SQLException {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private long blocks() throws SQLException {
+        try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM ledger_blocks")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Appends {@code n} entries in one transaction (one block, or several past 256); corr_id job-(i % 7). */
+    private static void appendTurn(Store store, Ledger ledger, int n, int base) {
+        List<EventDraft> drafts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            drafts.add(EventDraft.info("test.event", "test", "job-" + ((base + i) % 7), "tester", Json.object().put("n", base + i)));
+        }
+        store.write(tx -> ledger.append(tx, drafts));
+    }
+
+    private static List<Long> seqs(List<Tx.LedgerRow> rows) {
+        return rows.stream().map(Tx.LedgerRow::seq).toList();
+    }
+
+    private static Ledger.Finding firstBad(Store store, Optional<Checkpoint> cp) {
+        Ledger.VerifyReport r = Ledger.verify(store, cp);
+        assertThat(r.ok()).as("tampering detected").isFalse();
+        return r.firstBad().orElseThrow();
+    }
+
+    @Test
+    void anAppendIsOneBlockAndItsEntriesReadBackOneByOne() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            Ledger ledger = new Ledger(clock, redactor, "node-a");
+            appendTurn(store, ledger, 300, 0);  // past the block limit: 256 + 44
+            appendTurn(store, ledger, 3, 300);
+            appendTurn(store, ledger, 1, 303);
+            assertThat(blocks()).isEqualTo(4);
+
+            List<Tx.LedgerRow> all = store.read(tx -> tx.ledgerPage("node-a", 0, 1000));
+            assertThat(seqs(all)).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 304).boxed().toList());
+            for (Tx.LedgerRow r : all) {
+                ObjectNode e = (ObjectNode) Json.parse(r.entry());
+                assertThat(e.path("seq").asLong()).isEqualTo(r.seq());
+                assertThat(e.path("corr_id").asText()).isEqualTo(r.corrId());
+                assertThat(e.path("details").path("n").asLong()).isEqualTo(r.seq() - 1);
+            }
+            // pages that start and end inside blocks and cross their boundaries
+            assertThat(seqs(store.read(tx -> tx.ledgerPage("node-a", 250, 10)))).containsExactly(251L, 252L, 253L, 254L, 255L, 256L, 257L, 258L, 259L, 260L);
+            assertThat(seqs(store.read(tx -> tx.ledgerPage("node-a", 299, 3)))).containsExactly(300L, 301L, 302L);
+            List<Tx.LedgerRow> beyond = store.read(tx -> tx.ledgerPage("node-a", 304, 10));
+            assertThat(beyond).isEmpty();
+            // job-3's entries sit in the first two blocks, on both sides of their boundary: all found, in order
+            List<Tx.LedgerRow> job3 = store.read(tx -> tx.ledgerByCorrId("job-3"));
+            assertThat(job3).hasSize(43).allSatisfy(r -> assertThat(r.corrId()).isEqualTo("job-3"));
+            assertThat(seqs(job3)).isSorted().contains(4L, 256L, 263L, 298L);
+            assertThat(store.read(tx -> tx.ledgerTail(5)).stream().map(Tx.LedgerRow::seq)).containsExactly(300L, 301L, 302L, 303L, 304L);
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    /** Three appends: seqs 1-10, 11-20 and 21-30, a block each. */
+    private static Ledger threeBlocks(Store store) {
+        Ledger ledger = new Ledger(MutableClock.at("2026-11-22T01:00:00Z"), new Redactor(new SecretScrubber()), "node-a");
+        for (int base = 0; base < 30; base += 10) {
+            appendTurn(store, ledger, 10, base);
+        }
+        assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        return ledger;
+    }
+
+    private static String entry(Store store, long seq) {
+        return store.read(tx -> tx.ledgerPage("node-a", seq - 1, 1)).get(0).entry();
+    }
+
+    @Test
+    void anEntryEditedInsideABlockIsFoundAtThatEntry() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            threeBlocks(store);
+            sql("UPDATE ledger_blocks SET entries[4] = ? WHERE chain = 'node-a' AND last_seq = 10",
+                    entry(store, 4).replace("\"n\":3", "\"n\":33"));
+            Ledger.Finding f = firstBad(store, Optional.empty());
+            assertThat(f.seq()).isEqualTo(4);
+            assertThat(f.problem()).contains("hash mismatch");
+        }
+    }
+
+    @Test
+    void anEntryCutOutOfABlockIsFoundWhereItWas() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            threeBlocks(store);
+            // the block is kept self-consistent (its CHECK holds): seq 6's place now holds seq 7's entry
+            sql("UPDATE ledger_blocks SET ts = ts[1:5] || ts[7:], events = events[1:5] || events[7:], "
+                    + "corr_ids = corr_ids[1:5] || corr_ids[7:], entries = entries[1:5] || entries[7:], last_seq = 9 "
+                    + "WHERE chain = 'node-a' AND last_seq = 10");
+            Ledger.Finding f = firstBad(store, Optional.empty());
+            assertThat(f.seq()).isEqualTo(6);
+            assertThat(f.problem()).contains("moved or reordered");
+        }
+    }
+
+    @Test
+    void aBlockDeletedFromTheMiddleIsFoundAtItsFirstEntry() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            threeBlocks(store);
+            sql("DELETE FROM ledger_blocks WHERE chain = 'node-a' AND last_seq = 20");
+            Ledger.Finding f = firstBad(store, Optional.empty());
+            assertThat(f.seq()).isEqualTo(11);
+            assertThat(f.problem()).contains("entry missing");
+        }
+    }
+
+    @Test
+    void theLastBlockDeletedWithTheHeadRewoundIsFoundAgainstACheckpoint() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            threeBlocks(store);
+            Checkpoint cp = Ledger.checkpoint(store, clock);
+            String hash20 = Json.parse(entry(store, 20)).path("hash").asText();
+            sql("DELETE FROM ledger_blocks WHERE chain = 'node-a' AND last_seq = 30");
+            sql("UPDATE ledger_heads SET seq = 20, hash = ? WHERE chain = 'node-a'", hash20);
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).as("undetectable without a checkpoint").isTrue();
+            Ledger.Finding f = firstBad(store, Optional.of(cp));
+            assertThat(f.seq()).isEqualTo(21);
+            assertThat(f.problem()).contains("truncated");
+        }
+    }
+
+    @Test
+    void theMigrationMovesAPerEntryLedgerIntoBlocksThatVerify() throws Exception {
+        // entries sealed on SQLite (the JSON is the same on both engines) ...
+        List<Tx.LedgerRow> a;
+        List<Tx.LedgerRow> b;
+        List<Tx.LedgerHead> heads;
+        try (SqliteStore lite = new SqliteStore(dir.resolve("w.db"))) {
+            Ledger na = new Ledger(clock, redactor, "node-a");
+            Ledger nb = new Ledger(clock, redactor, "node-b");
+            for (int i = 0; i < 600; i += 50) {
+                appendTurn(lite, na, 50, i);
+            }
+            appendTurn(lite, nb, 5, 0);
+            a = lite.read(tx -> tx.ledgerPage("node-a", 0, 1000));
+            b = lite.read(tx -> tx.ledgerPage("node-b", 0, 1000));
+            heads = lite.read(Tx::ledgerHeads);
+        }
+        // ... written into a PostgreSQL database still at V9, a row per entry
+        try (Connection c = connect()) {
+            Migrations.apply(c, Dialect.POSTGRES, 9);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)")) {
+                for (Tx.LedgerRow r : concat(a, b)) {
+                    ps.setString(1, r.chain());
+                    ps.setLong(2, r.seq());
+                    ps.setLong(3, r.tsMillis());
+                    ps.setString(4, r.event());
+                    ps.setString(5, r.corrId());
+                    ps.setString(6, r.entry());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO ledger_heads (chain, seq, hash) VALUES (?,?,?)")) {
+                for (Tx.LedgerHead h : heads) {
+                    ps.setString(1, h.chain());
+                    ps.setLong(2, h.seq());
+                    ps.setString(3, h.hash());
+                    ps.executeUpdate();
+                }
+            }
+        }
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) { // applies V10
+            assertThat(blocks()).isEqualTo(4); // node-a: 256 + 256 + 88; node-b: 5
+            List<Tx.LedgerRow> movedA = store.read(tx -> tx.ledgerPage("node-a", 0, 1000));
+            List<Tx.LedgerRow> movedB = store.read(tx -> tx.ledgerPage("node-b", 0, 1000));
+            assertThat(movedA).isEqualTo(a);
+            assertThat(movedB).isEqualTo(b);
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+            // and the chain goes on from its head
+            appendTurn(store, new Ledger(clock, redactor, "node-a"), 2, 600);
+            assertThat(seqs(store.read(tx -> tx.ledgerPage("node-a", 599, 10)))).containsExactly(600L, 601L, 602L);
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    private static List<Tx.LedgerRow> concat(List<Tx.LedgerRow> x, List<Tx.LedgerRow> y) {
+        List<Tx.LedgerRow> out = new ArrayList<>(x);
+        out.addAll(y);
+        return out;
+    }
+}
