@@ -1,0 +1,2 @@
+-- PostgreSQL gives its key columns the "C" collation here (see db/postgresql/V11); SQLite's
+-- default collation, BINARY, already compares byte by byte.
