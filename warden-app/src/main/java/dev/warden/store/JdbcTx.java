@@ -24,13 +24,13 @@ final class JdbcTx implements Tx {
 
     private final StatementCache statements;
     private final Dialect dialect;
-    /** The ledger's block storage on PostgreSQL; null on SQLite, which keeps a row per entry. */
-    private final LedgerBlocks blocks;
+    /** Where the ledger's entries are: a row per entry on SQLite, a block per append on PostgreSQL. */
+    private final LedgerTable ledger;
 
     JdbcTx(StatementCache statements, Dialect dialect) {
         this.statements = statements;
         this.dialect = dialect;
-        this.blocks = "postgresql".equals(dialect.name()) ? new LedgerBlocks(statements) : null;
+        this.ledger = "postgresql".equals(dialect.name()) ? new LedgerBlocks(statements) : new LedgerRows(statements);
     }
 
     @Override
@@ -762,22 +762,7 @@ final class JdbcTx implements Tx {
     @Override
     public void insertLedgerEntries(List<LedgerRow> rows) {
         sql(() -> {
-            if (blocks != null) {
-                blocks.insert(rows);
-                return null;
-            }
-            PreparedStatement ps = prep(
-                    "INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)");
-            for (LedgerRow r : rows) {
-                ps.setString(1, r.chain());
-                ps.setLong(2, r.seq());
-                ps.setLong(3, r.tsMillis());
-                ps.setString(4, r.event());
-                ps.setString(5, r.corrId());
-                ps.setString(6, r.entry());
-                ps.addBatch();
-            }
-            ps.executeBatch();
+            ledger.insert(rows);
             return null;
         });
     }
@@ -796,22 +781,7 @@ final class JdbcTx implements Tx {
 
     @Override
     public boolean appendLedgerIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) {
-        return sql(() -> {
-            if (blocks != null) {
-                return blocks.appendIfHead(expected, rows, next);
-            }
-            PreparedStatement ps = prep("UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ?");
-            ps.setLong(1, next.seq());
-            ps.setString(2, next.hash());
-            ps.setString(3, expected.chain());
-            ps.setLong(4, expected.seq());
-            ps.setString(5, expected.hash());
-            if (ps.executeUpdate() != 1) {
-                return false;
-            }
-            insertLedgerEntries(rows);
-            return true;
-        });
+        return sql(() -> ledger.appendIfHead(expected, rows, next));
     }
 
     @Override
@@ -830,62 +800,24 @@ final class JdbcTx implements Tx {
 
     @Override
     public List<String> ledgerChains() {
-        return sql(() -> {
-            List<String> out = new ArrayList<>();
-            PreparedStatement ps = prep(blocks != null ? LedgerBlocks.CHAINS
-                    : "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger ORDER BY 1");
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-            return out;
-        });
+        return sql(ledger::chains);
     }
 
     @Override
     public List<LedgerRow> ledgerPage(String chain, long afterSeq, int limit) {
-        if (blocks != null) {
-            return queryLedger(LedgerBlocks.PAGE, afterSeq, chain, afterSeq, chain, limit, limit, limit);
-        }
-        return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE chain = ? AND seq > ? "
-                + "ORDER BY seq LIMIT ?", chain, afterSeq, limit);
+        return sql(() -> ledger.page(chain, afterSeq, limit));
     }
 
     @Override
     public List<LedgerRow> ledgerByCorrId(String corrId) {
-        if (blocks != null) {
-            return queryLedger(LedgerBlocks.BY_CORR_ID, corrId, corrId);
-        }
-        return queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger WHERE corr_id = ? "
-                + "ORDER BY ts, chain, seq", corrId);
+        return sql(() -> ledger.byCorrId(corrId));
     }
 
     @Override
     public List<LedgerRow> ledgerTail(int limit) {
-        // newest first, without an index on time: SQLite's one writer appends in commit order, so its
-        // rowid is the append order; with several nodes (PostgreSQL) each chain's newest entries come
-        // from its head backwards, merged by time
-        List<LedgerRow> rows = blocks != null
-                ? queryLedger(LedgerBlocks.TAIL, limit, limit, limit)
-                : queryLedger("SELECT chain, seq, ts, event, corr_id, entry FROM ledger ORDER BY rowid DESC LIMIT ?", limit);
+        List<LedgerRow> rows = sql(() -> ledger.tailNewestFirst(limit));
         java.util.Collections.reverse(rows);
         return rows;
-    }
-
-    private List<LedgerRow> queryLedger(String query, Object... args) {
-        return sql(() -> {
-            PreparedStatement ps = prep(query);
-            bind(ps, args);
-            List<LedgerRow> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new LedgerRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6)));
-                }
-            }
-            return out;
-        });
     }
 
     // ------------------------------------------------------------------ helpers
@@ -895,7 +827,7 @@ final class JdbcTx implements Tx {
         return Long.parseUnsignedLong(new String(h, java.nio.charset.StandardCharsets.US_ASCII), 16);
     }
 
-    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+    static void bind(PreparedStatement ps, Object... args) throws SQLException {
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
             if (a instanceof Integer n) {

@@ -15,12 +15,12 @@ import java.util.List;
  * difference. A worker's turn writes one row and one key for all its entries instead of a row and
  * two keys per entry.
  */
-final class LedgerBlocks {
+final class LedgerBlocks extends LedgerTable {
     /** Entries per block at most (the table's CHECK says the same): a page read is an index range on last_seq. */
     static final int MAX_ENTRIES = 256;
 
     private static final String INSERT = "INSERT INTO ledger_blocks (chain, last_seq, first_seq, ts, events, corr_ids, entries) ";
-    /** A block's entries as rows: chain, seq, ts, event, corr_id, entry (the order {@code JdbcTx.queryLedger} reads). */
+    /** A block's entries as rows: chain, seq, ts, event, corr_id, entry (the columns {@link LedgerTable#query} reads). */
     private static final String ENTRY_ROWS = "SELECT b.chain, b.first_seq + e.i - 1 AS seq, e.ts, e.event, e.corr_id, e.entry "
             + "FROM %s CROSS JOIN LATERAL unnest(b.ts, b.events, b.corr_ids, b.entries) "
             + "WITH ORDINALITY AS e(ts, event, corr_id, entry, i) ";
@@ -30,43 +30,53 @@ final class LedgerBlocks {
      * only tampering leaves, is stepped over, so verification reaches the entry after it), only
      * the blocks the page can reach. Parameters: after, chain, after, chain, limit, limit, limit.
      */
-    static final String PAGE = "WITH w AS (SELECT GREATEST(?::bigint + 1, (SELECT first_seq FROM ledger_blocks "
+    private static final String PAGE = "WITH w AS (SELECT GREATEST(?::bigint + 1, (SELECT first_seq FROM ledger_blocks "
             + "WHERE chain = ? AND last_seq > ? ORDER BY last_seq LIMIT 1)) AS start) "
             + ENTRY_ROWS.formatted("w CROSS JOIN ledger_blocks b")
             + "WHERE b.chain = ? AND b.last_seq >= w.start AND b.last_seq < w.start + ? + " + MAX_ENTRIES
             + " AND b.first_seq < w.start + ? AND b.first_seq + e.i - 1 >= w.start ORDER BY 2 LIMIT ?";
 
     /** A correlation id's entries (the GIN index on corr_ids finds the blocks). Parameters: corr_id, corr_id. */
-    static final String BY_CORR_ID = ENTRY_ROWS.formatted("ledger_blocks b")
+    private static final String BY_CORR_ID = ENTRY_ROWS.formatted("ledger_blocks b")
             + "WHERE b.corr_ids @> ARRAY[?::text] AND e.corr_id = ? ORDER BY e.ts, b.chain, 2";
 
     /** The newest entries: each chain's newest from its head backwards, merged by time. Parameters: limit, limit, limit. */
-    static final String TAIL = "SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL ("
+    private static final String TAIL = "SELECT l.chain, l.seq, l.ts, l.event, l.corr_id, l.entry FROM ledger_heads h CROSS JOIN LATERAL ("
             + ENTRY_ROWS.formatted("ledger_blocks b") + "WHERE b.chain = h.chain AND b.last_seq > h.seq - ? ORDER BY 2 DESC LIMIT ?) l "
             + "ORDER BY l.ts DESC, l.chain DESC, l.seq DESC LIMIT ?";
 
-    static final String CHAINS = "SELECT chain FROM ledger_heads UNION SELECT DISTINCT chain FROM ledger_blocks ORDER BY 1";
-
-    private final StatementCache statements;
-
     LedgerBlocks(StatementCache statements) {
-        this.statements = statements;
+        super(statements);
+    }
+
+    @Override
+    List<String> chains() throws SQLException {
+        return chains("ledger_blocks");
+    }
+
+    @Override
+    List<LedgerRow> page(String chain, long afterSeq, int limit) throws SQLException {
+        return query(PAGE, afterSeq, chain, afterSeq, chain, limit, limit, limit);
+    }
+
+    @Override
+    List<LedgerRow> byCorrId(String corrId) throws SQLException {
+        return query(BY_CORR_ID, corrId, corrId);
+    }
+
+    @Override
+    List<LedgerRow> tailNewestFirst(int limit) throws SQLException {
+        return query(TAIL, limit, limit, limit);
     }
 
     /**
-     * Moves the head from {@code expected} to {@code next} and stores the rows, in one round trip
-     * when they fit one block (a data-modifying CTE runs once; the head stays row-locked until
-     * COMMIT). False, writing nothing, when the head was not {@code expected}.
+     * As {@link LedgerTable#appendIfHead}, in one round trip when the rows fit one block (a
+     * data-modifying CTE runs once; the head stays row-locked until COMMIT).
      */
+    @Override
     boolean appendIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) throws SQLException {
         if (rows.size() > MAX_ENTRIES) {
-            PreparedStatement head = statements.prepare("UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ?");
-            bindHeadMove(head, 1, expected, next);
-            if (head.executeUpdate() != 1) {
-                return false;
-            }
-            insert(rows);
-            return true;
+            return super.appendIfHead(expected, rows, next);
         }
         PreparedStatement ps = statements.prepare("WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? "
                 + "WHERE chain = ? AND seq = ? AND hash = ? RETURNING chain) "
@@ -76,7 +86,8 @@ final class LedgerBlocks {
         return ps.executeUpdate() == 1;
     }
 
-    /** Stores rows (consecutive seqs of one chain) as blocks of up to {@link #MAX_ENTRIES}. */
+    /** Stores the rows as blocks of up to {@link #MAX_ENTRIES}. */
+    @Override
     void insert(List<LedgerRow> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
@@ -89,14 +100,6 @@ final class LedgerBlocks {
             ps.addBatch();
         }
         ps.executeBatch();
-    }
-
-    private static void bindHeadMove(PreparedStatement ps, int at, LedgerHead expected, LedgerHead next) throws SQLException {
-        ps.setLong(at, next.seq());
-        ps.setString(at + 1, next.hash());
-        ps.setString(at + 2, expected.chain());
-        ps.setLong(at + 3, expected.seq());
-        ps.setString(at + 4, expected.hash());
     }
 
     /** Binds last_seq, first_seq and the four arrays of one block from {@code at}. */
