@@ -52,6 +52,8 @@ public final class Ledger {
     /** When a guess last missed ({@link System#nanoTime}); guessing pauses for {@link #GUESS_PAUSE_NANOS} after a miss. */
     private volatile long guessMissedAt = System.nanoTime() - GUESS_PAUSE_NANOS;
     private static final long GUESS_PAUSE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    /** Guesses tried in one append while appenders of this process keep moving the head. */
+    private static final int IN_PROCESS_RETRIES = 3;
 
     /** Redacts, seals and stores the drafts in order, within {@code tx}. */
     public List<Envelope> append(Tx tx, List<EventDraft> drafts) {
@@ -59,15 +61,22 @@ public final class Ledger {
             return List.of();
         }
         LedgerHead guess = lastHead.get();
-        if (guess != null && System.nanoTime() - guessMissedAt >= GUESS_PAUSE_NANOS) {
+        for (int tries = 0; guess != null && tries < IN_PROCESS_RETRIES && System.nanoTime() - guessMissedAt >= GUESS_PAUSE_NANOS; tries++) {
             Sealed s = seal(guess, drafts);
             if (tx.appendLedgerIfHead(guess, s.rows(), s.head())) {
                 lastHead.compareAndSet(guess, s.head());
                 return s.envelopes();
             }
-            // other processes append to this chain too: a miss waited for the head's lock once
-            // already and the locked read below waits again, so lock first for a while
-            guessMissedAt = System.nanoTime();
+            LedgerHead moved = lastHead.get();
+            if (moved == guess) {
+                // other processes append to this chain too: a miss waited for the head's lock once
+                // already and the locked read below waits again, so lock first for a while
+                guessMissedAt = System.nanoTime();
+                break;
+            }
+            // another appender of this process moved the head since (two dispatchers' turns
+            // overlap): seal on its head; the store waits for that transaction's commit
+            guess = moved;
         }
         // the guess was wrong (another process of this node appended, a transaction rolled back) or
         // there is none yet: read the head under its lock and seal on it

@@ -114,6 +114,50 @@ class PostgresLedgerBlocksTest {
         }
     }
 
+    /**
+     * Appenders of one process whose transactions overlap (the worker's two dispatchers): each
+     * seals on the head the other wrote and has not committed yet, and the store orders them.
+     */
+    @Test
+    void overlappingAppendersOfOneProcessKeepOneUnbrokenChain() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 4)) {
+            Ledger ledger = new Ledger(clock, redactor, "node-a");
+            appendTurn(store, ledger, 1, 0);
+            int threads = 3;
+            int turns = 40;
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(threads);
+            List<Thread> started = new ArrayList<>();
+            java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int t = 0; t < threads; t++) {
+                int base = 1000 * (t + 1);
+                started.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        together.await();
+                        for (int i = 0; i < turns; i++) {
+                            int n = base + i * 5;
+                            store.write(tx -> {
+                                List<EventDraft> drafts = new ArrayList<>();
+                                for (int k = 0; k < 5; k++) {
+                                    drafts.add(EventDraft.info("test.turn", "test", "job-" + (n + k), "tester", Json.object().put("n", n + k)));
+                                }
+                                return ledger.append(tx, drafts);
+                            });
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread t : started) {
+                t.join();
+            }
+            assertThat(failures).isEmpty();
+            List<Tx.LedgerRow> all = store.read(tx -> tx.ledgerPage("node-a", 0, 10_000));
+            assertThat(seqs(all)).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 1 + threads * turns * 5L).boxed().toList());
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        }
+    }
+
     /** Three appends: seqs 1-10, 11-20 and 21-30, a block each. */
     private static Ledger threeBlocks(Store store) {
         Ledger ledger = new Ledger(MutableClock.at("2026-11-22T01:00:00Z"), new Redactor(new SecretScrubber()), "node-a");
