@@ -165,18 +165,15 @@ public final class Queue {
     /** Claims within {@code tx}; the ledger entries go to {@code events}, for the caller to append. */
     private ClaimResult claimIn(Tx tx, String owner, int max, List<EventDraft> events) {
         if (settings.slotCapacity().isEmpty()) {
-            // no slots to count: one statement claims, where the engine has it (it reads the
-            // kill-switch flag itself, in the same snapshot)
+            // no slots to count: one statement claims (it reads the kill-switch flag itself, in the
+            // same snapshot)
             long now = clock.millis();
-            Optional<List<JobRow>> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(),
-                    KillSwitch.SETTING);
-            if (one.isPresent()) {
-                if (one.get().isEmpty()) {
-                    return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
-                }
-                addClaimedEvents(events, one.get(), owner);
-                return new ClaimResult.Claimed(one.get());
+            List<JobRow> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(), KillSwitch.SETTING);
+            if (one.isEmpty()) {
+                return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
             }
+            addClaimedEvents(events, one, owner);
+            return new ClaimResult.Claimed(one);
         }
         if (KillSwitch.flagOn(tx)) {
             return new ClaimResult.KillSwitchOn();

@@ -232,19 +232,17 @@ final class JdbcTx implements Tx {
             .reversed().thenComparingLong(JobRow::runAfter).thenComparing(JobRow::id);
 
     @Override
-    public Optional<List<JobRow>> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
-        if (!postgres()) {
-            return Optional.empty(); // SQLite: in process, the two steps cost no round trips
-        }
-        return Optional.of(sql(() -> {
-            // ARRAY(…) makes the locking subquery an init plan, run exactly once; the same SET as
-            // markClaimed with JobRow.claimed's values
+    public List<JobRow> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
+        return sql(() -> {
+            // the same SET as markClaimed with JobRow.claimed's values; on PostgreSQL ARRAY(…) makes
+            // the locking subquery an init plan, run exactly once
+            String pick = "SELECT id FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
+                    + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
+                    + "ORDER BY priority DESC, run_after, id LIMIT ?" + dialect.claimLockSuffix();
             PreparedStatement ps = prep("UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
                     + "attempts = attempts + 1, claims = claims + 1, started_at = ?, updated_at = ?, "
                     + "cancel_requested = FALSE, result = NULL, error_code = NULL, error_message = NULL "
-                    + "WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
-                    + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
-                    + "ORDER BY priority DESC, run_after, id LIMIT ? FOR UPDATE SKIP LOCKED)) AND state = 'queued' "
+                    + "WHERE id " + (postgres() ? "= ANY(ARRAY(" + pick + "))" : "IN (" + pick + ")") + " AND state = 'queued' "
                     + "RETURNING " + JOB_COLUMNS);
             ps.setString(1, owner);
             ps.setLong(2, leaseUntil);
@@ -261,7 +259,7 @@ final class JdbcTx implements Tx {
             }
             out.sort(CLAIM_ORDER);
             return out;
-        }));
+        });
     }
 
     @Override

@@ -40,16 +40,13 @@ public interface Tx {
     void markClaimed(List<JobRow> claimed);
 
     /**
-     * Where the engine can do it in one statement (PostgreSQL: {@code UPDATE … WHERE id = ANY(ARRAY(
-     * SELECT … FOR UPDATE SKIP LOCKED)) RETURNING …}): claims up to {@code limit} due queued jobs with
-     * no slot, exactly as {@link #claimCandidates} with no open slot followed by {@link #markClaimed}
-     * of {@link JobRow#claimed} rows, and returns them in claim order, unless the setting
-     * {@code stopKey} is {@code on} (then nothing is claimed). Empty where the engine has no such
-     * statement: the caller then takes the two-step path.
+     * Claims up to {@code limit} due queued jobs with no slot in one statement ({@code UPDATE … WHERE
+     * id IN (SELECT … ORDER BY … LIMIT n) RETURNING …}; on PostgreSQL the subquery locks {@code FOR
+     * UPDATE SKIP LOCKED}), exactly as {@link #claimCandidates} with no open slot followed by
+     * {@link #markClaimed} of {@link JobRow#claimed} rows, and returns them in claim order, unless the
+     * setting {@code stopKey} is {@code on} (then nothing is claimed).
      */
-    default Optional<List<JobRow>> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
-        return Optional.empty();
-    }
+    List<JobRow> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey);
 
     /**
      * Extends the leases of {@code ids} (attempts the owner is still running; an attempt it gave up
