@@ -92,7 +92,8 @@ final class RawJdbcFloor implements PeerScenario {
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads), jobs);
+                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads,
+                        dev.warden.worker.WorkerPool.holdWhileShort(pg)), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;
@@ -192,7 +193,7 @@ final class RawJdbcFloor implements PeerScenario {
             this.db = db;
             this.pg = pg;
             this.claimBatch = claimBatch;
-            this.limit = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads;
+            this.limit = dev.warden.worker.WorkerPool.holdWhileShort(pg) * threads;
             this.jobs = jobs;
             this.threads = new Semaphore(threads, true);
         }

@@ -47,8 +47,10 @@ final class WardenPeerScenario implements PeerScenario {
 
     @Override
     public String configuration(PeerTarget.Kind store) {
+        int hold = dev.warden.worker.WorkerPool.holdWhileShort(store == PeerTarget.Kind.POSTGRESQL);
         return "ledger on; `worker.concurrency` = threads, `poll_ms` " + POLL_MS + " (default), claim batch "
-                + "min(8 × concurrency, 64) (default), up to 7 × concurrency jobs claimed ahead while jobs are short; " + (store == PeerTarget.Kind.POSTGRESQL
+                + hold + " × min(concurrency, 8) (default), up to " + (hold - 1) + " × concurrency jobs claimed ahead while jobs are short; "
+                + (store == PeerTarget.Kind.POSTGRESQL
                 ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); evidence of a job that succeeded without a file is rendered on first read"
                 : "one writer connection + up to 4 readers (fixed in `SqliteStore`); evidence of a job that succeeded without a file is rendered on first read");
     }
