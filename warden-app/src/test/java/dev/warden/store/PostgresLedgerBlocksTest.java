@@ -244,17 +244,10 @@ class PostgresLedgerBlocksTest {
         // ... written into a PostgreSQL database still at V9, a row per entry
         try (Connection c = connect()) {
             Migrations.apply(c, Dialect.POSTGRES, 9);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO ledger (chain, seq, ts, event, corr_id, entry) VALUES (?,?,?,?,?,?)")) {
-                for (Tx.LedgerRow r : concat(a, b)) {
-                    ps.setString(1, r.chain());
-                    ps.setLong(2, r.seq());
-                    ps.setLong(3, r.tsMillis());
-                    ps.setString(4, r.event());
-                    ps.setString(5, r.corrId());
-                    ps.setString(6, r.entry());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
+            try (StatementCache statements = new StatementCache(c)) { // the layout before V10: SQLite's
+                LedgerRows rows = new LedgerRows(statements);
+                rows.insert(a);
+                rows.insert(b);
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO ledger_heads (chain, seq, hash) VALUES (?,?,?)")) {
                 for (Tx.LedgerHead h : heads) {
@@ -277,11 +270,5 @@ class PostgresLedgerBlocksTest {
             assertThat(seqs(store.read(tx -> tx.ledgerPage("node-a", 599, 10)))).containsExactly(600L, 601L, 602L);
             assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
         }
-    }
-
-    private static List<Tx.LedgerRow> concat(List<Tx.LedgerRow> x, List<Tx.LedgerRow> y) {
-        List<Tx.LedgerRow> out = new ArrayList<>(x);
-        out.addAll(y);
-        return out;
     }
 }
