@@ -74,8 +74,9 @@ public final class Ledger {
                 guessMissedAt = System.nanoTime();
                 break;
             }
-            // another appender of this process moved the head since (two dispatchers' turns
-            // overlap): seal on its head; the store waits for that transaction's commit
+            // another appender of this process moved the head since (in `warden up` the dispatcher,
+            // the gateway's settlements and operator actions append from several threads): seal on
+            // its head; the store waits for that transaction's commit
             guess = moved;
         }
         // the guess was wrong (another process of this node appended, a transaction rolled back) or

@@ -115,8 +115,9 @@ class PostgresLedgerBlocksTest {
     }
 
     /**
-     * Appenders of one process whose transactions overlap (the worker's two dispatchers): each
-     * seals on the head the other wrote and has not committed yet, and the store orders them.
+     * Appenders of one process whose transactions overlap (in {@code warden up}: the dispatcher, the
+     * gateway's settlements, operator actions): each seals on the head another wrote and has not
+     * committed yet, and the store orders them.
      */
     @Test
     void overlappingAppendersOfOneProcessKeepOneUnbrokenChain() throws Exception {
