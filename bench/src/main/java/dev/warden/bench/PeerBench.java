@@ -22,7 +22,7 @@ final class PeerBench {
     static final int POOL = 8;
 
     record Options(int jobs, int warmup, int batch, int threads, String pgUrl, List<PeerTarget.Kind> stores,
-                   List<String> systems, int timeoutSeconds) {}
+                   List<String> systems, int timeoutSeconds, int rounds) {}
 
     static String defaultPgUrl() {
         for (String env : List.of("WARDEN_BENCH_PG_URL", "WARDEN_TEST_PG_URL")) {
@@ -53,43 +53,75 @@ final class PeerBench {
             return sc;
         }).toList();
 
-        List<PeerRun.Result> results = new ArrayList<>();
+        // every system drains o.rounds() times, the rounds interleaved (all systems once, then again),
+        // so that a quiet or a busy minute of the machine falls on all of them; each system's median
+        // round is reported, with every round in a table of its own
+        Map<String, List<PeerRun.Result>> rounds = new LinkedHashMap<>();
         long started = System.nanoTime();
-        for (PeerTarget.Kind store : o.stores()) {
-            for (PeerScenario sc : scenarios) {
-                if (store == PeerTarget.Kind.POSTGRESQL && !pgUp) {
-                    results.add(PeerRun.Result.failed(sc.system(), sc.version(), store, o.jobs(),
-                            "PostgreSQL at " + pg.describe() + " unreachable"));
-                    continue;
-                }
-                if (!sc.supports(store)) {
-                    if (sc.unsupportedReason(store) == null) {
+        for (int round = 1; round <= o.rounds(); round++) {
+            for (PeerTarget.Kind store : o.stores()) {
+                for (PeerScenario sc : scenarios) {
+                    String key = store + "/" + sc.system();
+                    if (store == PeerTarget.Kind.POSTGRESQL && !pgUp) {
+                        rounds.computeIfAbsent(key, k -> new ArrayList<>()).add(PeerRun.Result.failed(sc.system(), sc.version(), store,
+                                o.jobs(), "PostgreSQL at " + pg.describe() + " unreachable"));
                         continue;
                     }
-                    results.add(PeerRun.Result.failed(sc.system(), sc.version(), store, o.jobs(),
-                            "not supported: " + sc.unsupportedReason(store)));
-                    continue;
-                }
-                String label = sc.system() + " on " + store.label;
-                if (o.warmup() > 0) {
-                    PeerRun.progress("peers: " + label + ": warm-up, " + o.warmup() + " jobs (not reported)");
-                    PeerRun.Result w = once(sc, pg, tmp, store, o.warmup(), o);
-                    if (!w.ok()) {
-                        System.err.println("bench: warm-up of " + label + " did not finish: " + w.error());
+                    if (!sc.supports(store)) {
+                        if (sc.unsupportedReason(store) != null) {
+                            rounds.computeIfAbsent(key, k -> new ArrayList<>()).add(PeerRun.Result.failed(sc.system(), sc.version(),
+                                    store, o.jobs(), "not supported: " + sc.unsupportedReason(store)));
+                        }
+                        continue;
                     }
+                    String label = sc.system() + " on " + store.label;
+                    if (round == 1 && o.warmup() > 0) {
+                        PeerRun.progress("peers: " + label + ": warm-up, " + o.warmup() + " jobs (not reported)");
+                        PeerRun.Result w = once(sc, pg, tmp, store, o.warmup(), o);
+                        if (!w.ok()) {
+                            System.err.println("bench: warm-up of " + label + " did not finish: " + w.error());
+                        }
+                    }
+                    PeerRun.progress("peers: " + label + ": round " + round + " of " + o.rounds() + ", " + o.jobs() + " jobs, "
+                            + o.threads() + " threads");
+                    if (!CpuMonitor.awaitQuiet("postgres", 0.10, 2000, 120_000)) {
+                        System.err.println("bench: the machine stayed busy for 2 minutes; measuring anyway");
+                    }
+                    PeerRun.Result r = once(sc, pg, tmp, store, o.jobs(), o);
+                    System.err.printf(Locale.ROOT, "bench:   %s: %s jobs/s, p50 %d ms, p99 %d ms%s%n", label,
+                            Stats.rate(r.jobsPerSecond()), r.p50(), r.p99(), r.error() == null ? "" : " (" + r.error() + ")");
+                    rounds.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
                 }
-                PeerRun.progress("peers: " + label + ": " + o.jobs() + " jobs, " + o.threads() + " threads");
-                if (!CpuMonitor.awaitQuiet("postgres", 0.10, 2000, 120_000)) {
-                    System.err.println("bench: the machine stayed busy for 2 minutes; measuring anyway");
-                }
-                PeerRun.Result r = once(sc, pg, tmp, store, o.jobs(), o);
-                System.err.printf(Locale.ROOT, "bench:   %s: %s jobs/s, p50 %d ms, p99 %d ms%s%n", label,
-                        Stats.rate(r.jobsPerSecond()), r.p50(), r.p99(), r.error() == null ? "" : " (" + r.error() + ")");
-                results.add(r);
             }
         }
+        List<PeerRun.Result> results = new ArrayList<>();
+        rounds.values().forEach(rs -> results.add(median(rs)));
         report(rep, o, pg, pgUp, scenarios, results, Stats.elapsedMs(started));
+        if (o.rounds() > 1) {
+            roundsTable(rep, rounds);
+        }
         rep.note(cpu.summary());
+    }
+
+    /** The round with the median drain rate (of an even number, the lower middle one). */
+    static PeerRun.Result median(List<PeerRun.Result> rs) {
+        List<PeerRun.Result> sorted = new ArrayList<>(rs);
+        sorted.sort(java.util.Comparator.comparingDouble(r -> r.completed() == 0 ? 0 : r.jobsPerSecond()));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    private static void roundsTable(Report rep, Map<String, List<PeerRun.Result>> rounds) {
+        rep.line("Every round (drain jobs/s; the table above shows each system's median round, and its ratios compare medians):");
+        rep.table("store", "system", "rounds, in order", "median", "spread (max ÷ min)");
+        for (List<PeerRun.Result> rs : rounds.values()) {
+            PeerRun.Result first = rs.get(0);
+            double min = rs.stream().mapToDouble(r -> r.completed() == 0 ? 0 : r.jobsPerSecond()).min().orElse(0);
+            double max = rs.stream().mapToDouble(r -> r.completed() == 0 ? 0 : r.jobsPerSecond()).max().orElse(0);
+            rep.row(first.store().label, first.system(),
+                    String.join(" / ", rs.stream().map(r -> r.completed() == 0 ? "failed" : Stats.rate(r.jobsPerSecond())).toList()),
+                    "**" + Stats.rate(median(rs).jobsPerSecond()) + "**", min > 0 ? String.format(Locale.ROOT, "%.2f", max / min) : "-");
+        }
+        rep.line("");
     }
 
     private static PeerRun.Result once(PeerScenario sc, PeerTarget.PgServer pg, Path tmp, PeerTarget.Kind store, int jobs,
@@ -118,7 +150,11 @@ final class PeerBench {
                 + "backlog ahead of the job). Pools: " + POOL + " connections for every pooled system. PostgreSQL: one "
                 + "server for all (" + (pgUp ? pg.settings() : "unreachable") + "), a fresh database per run. SQLite: a "
                 + "fresh file per run, WAL, synchronous=NORMAL, busy timeout 60 s for every system. Every system had an "
-                + "unreported warm-up run of " + Stats.num(o.warmup()) + " jobs first. Run took " + Stats.secs(tookMs) + ".");
+                + "unreported warm-up run of " + Stats.num(o.warmup()) + " jobs first. "
+                + (o.rounds() > 1 ? "Every system drained " + o.rounds() + " times, the rounds interleaved (every system once, "
+                        + "then again); each row is that system's median round, and every round is in the table after the "
+                        + "configuration. " : "")
+                + "Run took " + Stats.secs(tookMs) + ".");
         rep.table("store", "system", "version", "enqueue", "**drain: jobs/s**", "drain time", "enqueue→start p50", "p99",
                 "max", "jobs run (twice)", "CPU: bench JVM / PostgreSQL / other", "notes");
         for (PeerRun.Result r : results) {

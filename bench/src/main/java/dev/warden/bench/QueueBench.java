@@ -52,6 +52,8 @@ import java.util.Set;
  *                         pool of one connection, an extra row) [all]
  *   --peer-timeout S      a drain still running after S seconds is stopped and reported as
  *                         unfinished, with the rate it reached [180]
+ *   --peer-rounds N       measured drains per system and store, interleaved; the report shows each
+ *                         system's median round and lists every round [3]
  *   --pg URL              PostgreSQL server for section peers, Warden's URL form; each run creates and
  *                         drops a database there [$WARDEN_BENCH_PG_URL, $WARDEN_TEST_PG_URL, or
  *                         postgresql://127.0.0.1:5432/postgres?user=warden&amp;password=warden]
@@ -120,7 +122,7 @@ public final class QueueBench {
                         Arrays.stream(o.getOrDefault("peer-stores", "postgresql,sqlite").split(","))
                                 .map(s -> PeerTarget.Kind.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(),
                         Arrays.stream(o.getOrDefault("peer-systems", "floor,warden,db-scheduler,jobrunr,jobrunr-pool1").split(","))
-                                .map(String::strip).toList(), intOpt(o, "peer-timeout", 180)));
+                                .map(String::strip).toList(), intOpt(o, "peer-timeout", 180), intOpt(o, "peer-rounds", 3)));
             }
         } finally {
             if (!keep) {

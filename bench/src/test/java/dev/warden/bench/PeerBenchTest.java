@@ -1,0 +1,32 @@
+package dev.warden.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each system's reported drain is its median round; a failed round counts as the slowest. */
+class PeerBenchTest {
+    private static PeerRun.Result drained(double ms) {
+        return new PeerRun.Result("warden", "v", PeerTarget.Kind.SQLITE, 1000, 1000, 10, ms, 1, 2, 3, 1000, 0, "claim", "", null, "", null);
+    }
+
+    @Test
+    void theMedianRoundIsReported() {
+        PeerRun.Result slow = drained(400);
+        PeerRun.Result middle = drained(200);
+        PeerRun.Result fast = drained(100);
+        assertThat(PeerBench.median(List.of(slow, fast, middle))).isSameAs(middle);
+        assertThat(PeerBench.median(List.of(fast, slow))).as("of two, the slower").isSameAs(slow);
+        assertThat(PeerBench.median(List.of(fast))).isSameAs(fast);
+    }
+
+    @Test
+    void aFailedRoundCountsAsTheSlowest() {
+        PeerRun.Result failed = PeerRun.Result.failed("warden", "v", PeerTarget.Kind.SQLITE, 1000, "timed out");
+        PeerRun.Result fast = drained(100);
+        PeerRun.Result middle = drained(200);
+        assertThat(PeerBench.median(List.of(fast, failed, middle))).isSameAs(middle);
+        assertThat(PeerBench.median(List.of(failed, fast))).isSameAs(failed);
+    }
+}
