@@ -31,7 +31,9 @@ class SealTest {
     @Test
     void theEnvelopeWritesItsCanonicalFormDirectlyExactlyAsTheTreeWouldBe() {
         String tricky = "q\" b\\ / </script> \u00e9\u4e2d\ud83d\ude00 \n\t\r\b\f \u0001\u001f\u007f\u2028";
-        for (String s : new String[] {tricky, "", null}) {
+        // each alone too: a string with none of the characters JSON escapes is copied as it is
+        for (String s : new String[] {tricky, "", null, "\u007f", "\u2028\u2029", "\u00e9\u4e2d\ud83d\ude00", "</script>", "a/b",
+                "tab\there", "quote\"", "back\\slash", "\u001f", "plain-ascii_0.9:Z"}) {
             Envelope e = new Envelope(Long.MAX_VALUE, s, s, s, s, s, s, s, Json.object().put(tricky, s), s, null);
             assertThat(e.canonicalWithoutHash()).isEqualTo(Json.canonical(e.toJson(false)));
         }
