@@ -218,8 +218,7 @@ public final class WardenApp implements AutoCloseable {
         if (!config.slotsRequireVram().isEmpty()) {
             vramGate().start();
         }
-        WorkerSettings ws = new WorkerSettings(concurrency, WorkerPool.claimBatch(config.claimBatch(), concurrency,
-                WorkerPool.holdWhileShort(store.shared())),
+        WorkerSettings ws = new WorkerSettings(concurrency, config.claimBatch(),
                 config.pollInterval(), config.tick(), java.time.Duration.ofSeconds(2),
                 config.lease().dividedBy(2));
         return new WorkerPool(queue, kinds, evidence, ws, newWorkerId(), config.policy(), config.slots().keySet(), bwrap.get(),

@@ -106,7 +106,8 @@ public final class WorkerPool implements AutoCloseable {
         this.clock = queue.clock();
         this.permits = new Semaphore(settings.concurrency(), true); // fair: jobs claimed ahead start in claim order
         this.hold = holdWhileShort(queue.store().shared());
-        this.dispatcher = new Dispatcher(queue, owner, new PoolSlots(), settings.claimBatch(), settings.pollInterval());
+        this.dispatcher = new Dispatcher(queue, owner, new PoolSlots(), claimBatch(settings.claimBatch(), settings.concurrency(), hold),
+                settings.pollInterval());
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
         this.isolation = switch (operator.isolation()) {
             case none -> new GovernedJobContext.Isolation(Optional.of(new Sandbox.None()), null);
