@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -228,6 +229,42 @@ abstract class QueueContract {
                 .containsExactly(d.id(), c.id(), a.id());
         assertThat(queue.list(new dev.warden.store.Tx.JobFilter(JobState.running, null, 2, 1))).extracting(JobRow::id)
                 .containsExactly(c.id(), a.id());
+    }
+
+    /** Every state's listing (each served by its own index or the primary key, V12) and the counts by state. */
+    @Test
+    void eachStateListsItsJobsNewestFirstAndIsCounted() {
+        List<JobRow> jobs = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            jobs.add(enqueue(TestWarden.noop().put("max_attempts", 1)));
+            clock.advance(Duration.ofMillis(2));
+        }
+        List<JobRow> claimed = claim("w1", 7); // the oldest seven; two stay queued
+        java.util.function.IntFunction<JobRow> c = i -> claimed.stream().filter(r -> r.id().equals(jobs.get(i).id())).findFirst().orElseThrow();
+        queue.complete(List.of(
+                new Outcome.Succeeded(c.apply(0), Json.object(), 1, null),
+                new Outcome.Succeeded(c.apply(3), Json.object(), 1, null),
+                new Outcome.Failed(c.apply(1), "denied", "no", false, 1, null),
+                new Outcome.Failed(c.apply(4), "denied", "no", false, 1, null),
+                new Outcome.Failed(c.apply(2), "transient", "boom", true, 1, null), // no attempts left: dead
+                new Outcome.Cancelled(c.apply(5), "cancelled", "by operator", 1, null)));
+        Map<JobState, List<JobRow>> expected = Map.of(
+                JobState.succeeded, List.of(jobs.get(3), jobs.get(0)),
+                JobState.failed, List.of(jobs.get(4), jobs.get(1)),
+                JobState.dead, List.of(jobs.get(2)),
+                JobState.cancelled, List.of(jobs.get(5)),
+                JobState.running, List.of(jobs.get(6)),
+                JobState.queued, List.of(jobs.get(8), jobs.get(7)),
+                JobState.escalated, List.of());
+        expected.forEach((state, rows) -> assertThat(queue.list(new dev.warden.store.Tx.JobFilter(state, null, 10, 0)))
+                .as("listing of %s", state).extracting(JobRow::id).containsExactlyElementsOf(rows.stream().map(JobRow::id).toList()));
+        Map<JobState, Long> counts = new java.util.EnumMap<>(JobState.class);
+        expected.forEach((state, rows) -> {
+            if (!rows.isEmpty()) {
+                counts.put(state, (long) rows.size());
+            }
+        });
+        assertThat(queue.countByState()).isEqualTo(counts);
     }
 
     @Test
