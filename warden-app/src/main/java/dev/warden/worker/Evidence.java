@@ -33,8 +33,11 @@ public final class Evidence {
         this.redactor = redactor;
     }
 
+    /** What a job id may be, as a path segment (compiled once: every attempt resolves its directory). */
+    private static final java.util.regex.Pattern JOB_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
     public Path dir(String jobId) {
-        if (!jobId.matches("[A-Za-z0-9_-]{1,100}")) {
+        if (!JOB_ID.matcher(jobId).matches()) {
             throw dev.warden.common.WardenException.badInput("job id: '" + jobId + "' is not a valid job id");
         }
         return root.resolve(jobId);
