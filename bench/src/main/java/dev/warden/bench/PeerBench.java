@@ -12,7 +12,7 @@ import java.util.Optional;
  * The side-by-side section ({@code --only peers}): on one PostgreSQL server and on SQLite files,
  * in one run, the raw JDBC floor, Warden (ledger on), db-scheduler and JobRunr each enqueue the
  * same number of noop jobs in the same batches and drain them with the same number of worker
- * threads and the same pool size. Each system first runs a small unreported warm-up (JIT) on a
+ * threads and the same pool size. Each system first runs an unreported warm-up (JIT) on a
  * database of its own; every run gets a fresh database that is dropped afterwards.
  */
 final class PeerBench {

@@ -45,7 +45,9 @@ import java.util.Set;
  *   --burst N             jobs posted in the memory burst [5000]
  *   --idle-seconds N      idle time before the idle RSS reading [5]
  *   --peer-jobs N         jobs per side-by-side drain (section peers) [50000]
- *   --peer-warmup N       unreported warm-up jobs per system and store before it [2000]
+ *   --peer-warmup N       unreported warm-up jobs per system and store before it [40000]: enough for
+ *                         the JIT to compile the hot paths of every system (Warden's dispatcher runs a
+ *                         turn per ~64 jobs, so its per-turn code reaches C2 only after tens of thousands)
  *   --peer-threads N      worker threads of every system in the side-by-side [8]
  *   --peer-stores LIST    postgresql,sqlite [both]
  *   --peer-systems LIST   floor,warden,db-scheduler,jobrunr,jobrunr-pool1 (JobRunr on SQLite with a
@@ -117,7 +119,7 @@ public final class QueueBench {
             }
             if (only.contains("peers")) {
                 PeerBench.run(rep, tmp, new PeerBench.Options(intOpt(o, "peer-jobs", 50_000),
-                        intOpt(o, "peer-warmup", 2000), batch, intOpt(o, "peer-threads", 8),
+                        intOpt(o, "peer-warmup", 40_000), batch, intOpt(o, "peer-threads", 8),
                         o.getOrDefault("pg", PeerBench.defaultPgUrl()),
                         Arrays.stream(o.getOrDefault("peer-stores", "postgresql,sqlite").split(","))
                                 .map(s -> PeerTarget.Kind.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(),
