@@ -30,7 +30,7 @@ final class JdbcTx implements Tx {
     JdbcTx(StatementCache statements, Dialect dialect) {
         this.statements = statements;
         this.dialect = dialect;
-        this.ledger = "postgresql".equals(dialect.name()) ? new LedgerBlocks(statements) : new LedgerRows(statements);
+        this.ledger = postgres() ? new LedgerBlocks(statements) : new LedgerRows(statements);
     }
 
     @Override
