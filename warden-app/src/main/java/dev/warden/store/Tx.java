@@ -61,7 +61,7 @@ public interface Tx {
     boolean updateJob(JobRow row, Set<JobState> expectedStates, long expectedClaims);
 
     /**
-     * {@link #updateJob} for many rows at once (one JDBC batch), each fenced by its own
+     * {@link #updateJob} for many rows at once (one statement on PostgreSQL, one JDBC batch on SQLite), each fenced by its own
      * {@code expectedClaims[i]}; returns, per row, whether it was written.
      */
     boolean[] updateJobs(List<JobRow> rows, Set<JobState> expectedStates, long[] expectedClaims);

@@ -360,6 +360,56 @@ abstract class QueueContract {
     }
 
     @Test
+    void outcomesRecordedTogetherAreEachWrittenAsTheirOwnAndALostAttemptIsFencedOut() {
+        List<JobRow> jobs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            jobs.add(enqueue(TestWarden.noop().put("max_attempts", 3)));
+        }
+        List<JobRow> c = claim("w1", 5);
+        assertThat(c).extracting(JobRow::id).containsExactlyInAnyOrderElementsOf(jobs.stream().map(JobRow::id).toList());
+        // the last job's first attempt is lost to a second one, so an outcome for the first must not land
+        queue.complete(List.of(new Outcome.Failed(c.get(4), "transient", "boom", true, 1, null)));
+        clock.advance(Duration.ofSeconds(2));
+        JobRow again = claim("w2", 1).get(0);
+        assertThat(again.claims()).isEqualTo(2);
+        clock.advance(Duration.ofMillis(7));
+
+        List<Optional<JobRow>> written = queue.complete(List.of(
+                new Outcome.Succeeded(c.get(0), Json.object().put("answer", 42), 3, null),
+                new Outcome.Failed(c.get(1), "transient", "try again", true, 4, null),
+                new Outcome.Failed(c.get(2), "policy_denied", "no", false, 5, null),
+                new Outcome.Cancelled(c.get(3), "cancelled", "stopped", 6, null),
+                new Outcome.Succeeded(c.get(4), Json.object(), 7, null)));
+
+        assertThat(written.get(4)).as("the lost attempt is fenced out").isEmpty();
+        assertThat(queue.get(again.id())).as("and the attempt that won it is untouched").isEqualTo(again);
+        for (int i = 0; i < 4; i++) {
+            JobRow row = written.get(i).orElseThrow();
+            assertThat(queue.get(row.id())).as("outcome %d is stored exactly as returned", i).isEqualTo(row);
+            assertThat(row.updatedAt()).isEqualTo(clock.millis());
+        }
+        assertThat(written.get(0).get().state()).isEqualTo(JobState.succeeded);
+        assertThat(Json.parse(written.get(0).get().result()).get("answer").asInt()).isEqualTo(42);
+        assertThat(written.get(1).get().state()).isEqualTo(JobState.queued);
+        assertThat(written.get(1).get().runAfter()).isGreaterThan(clock.millis());
+        assertThat(written.get(1).get().errorMessage()).isEqualTo("try again");
+        assertThat(written.get(2).get().state()).isEqualTo(JobState.failed);
+        assertThat(written.get(2).get().errorCode()).isEqualTo("policy_denied");
+        assertThat(written.get(3).get().state()).isEqualTo(JobState.cancelled);
+        assertThat(succeed(again).attempts()).isEqualTo(2);
+
+        // the same attempt twice in one call: the first outcome lands, the second finds it no longer running
+        enqueue(TestWarden.noop());
+        JobRow once = claim("w1", 1).get(0);
+        List<Optional<JobRow>> twice = queue.complete(List.of(
+                new Outcome.Succeeded(once, Json.object(), 1, null),
+                new Outcome.Failed(once, "late", "too late", false, 1, null)));
+        assertThat(twice.get(0)).hasValueSatisfying(r -> assertThat(r.state()).isEqualTo(JobState.succeeded));
+        assertThat(twice.get(1)).isEmpty();
+        assertThat(queue.get(once.id()).state()).isEqualTo(JobState.succeeded);
+    }
+
+    @Test
     void staleWorkerCannotFinishAnAttemptItLost() {
         enqueue(TestWarden.noop());
         JobRow mine = claim("slow", 1).get(0);
