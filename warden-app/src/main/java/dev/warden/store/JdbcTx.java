@@ -42,6 +42,24 @@ final class JdbcTx implements Tx {
         return statements.prepare(sql);
     }
 
+    /** Whether this transaction already asked PostgreSQL for generic plans ({@link #genericPlans}). */
+    private boolean genericPlans;
+
+    /**
+     * PostgreSQL: the rest of this transaction runs prepared statements with their generic plans.
+     * A worker's turn (the completion, the claim, the ledger append) runs the same few statements
+     * with new values, and their plans do not depend on those values (primary-key look-ups, the
+     * claim index in claim order), but the planner kept choosing custom plans for the claim and the
+     * completion, planning both anew on every turn: about a tenth of a turn's time in PostgreSQL.
+     * {@code SET LOCAL} ends with the transaction, so nothing else on the pooled connection is affected.
+     */
+    private void genericPlans() throws SQLException {
+        if (postgres() && !genericPlans) {
+            prep("SET LOCAL plan_cache_mode = force_generic_plan").execute();
+            genericPlans = true;
+        }
+    }
+
     @FunctionalInterface
     interface Sql<T> {
         T run() throws SQLException;
@@ -252,6 +270,7 @@ final class JdbcTx implements Tx {
     @Override
     public List<JobRow> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
         return sql(() -> {
+            genericPlans();
             // the same SET as markClaimed with JobRow.claimed's values; on PostgreSQL ARRAY(…) makes
             // the locking subquery an init plan, run exactly once
             String pick = "SELECT id FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
@@ -417,6 +436,7 @@ final class JdbcTx implements Tx {
             }
         }
         return sql(() -> {
+            genericPlans();
             PreparedStatement ps = prep(UPDATE_JOBS_AT_ONCE);
             String[] id = new String[n], state = new String[n], result = new String[n], errorCode = new String[n],
                     errorMessage = new String[n], leaseOwner = new String[n];
