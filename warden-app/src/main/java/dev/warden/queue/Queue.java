@@ -154,6 +154,17 @@ public final class Queue {
         }
         return store.write(tx -> {
             List<EventDraft> events = new ArrayList<>(outcomes.size() + max);
+            if (claimToo && settings.slotCapacity().isEmpty()) {
+                // no slots to count: the outcomes and the claim are one call (one statement on PostgreSQL)
+                Recording r = recording(tx, outcomes);
+                long now = clock.millis();
+                Tx.CompletedAndClaimed both = tx.completeRunningAndClaimUnslotted(r.rows(), r.fences(), now, max, owner,
+                        now + settings.lease().toMillis(), KillSwitch.SETTING);
+                List<Optional<JobRow>> completed = r.written(both.written(), events);
+                ClaimResult claimed = unslottedClaim(tx, both.claimed(), owner, events);
+                ledger.append(tx, events);
+                return new Turn(completed, claimed);
+            }
             List<Optional<JobRow>> completed = completeIn(tx, outcomes, events);
             ClaimResult claimed = claimToo ? claimIn(tx, owner, max, events)
                     : max > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
@@ -162,18 +173,23 @@ public final class Queue {
         });
     }
 
+    /** An unslotted claim's result; its ledger entries go to {@code events}. */
+    private static ClaimResult unslottedClaim(Tx tx, List<JobRow> claimed, String owner, List<EventDraft> events) {
+        if (claimed.isEmpty()) {
+            // the claim statement read the kill-switch flag itself, in its snapshot; this tells why it took nothing
+            return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
+        }
+        addClaimedEvents(events, claimed, owner);
+        return new ClaimResult.Claimed(claimed);
+    }
+
     /** Claims within {@code tx}; the ledger entries go to {@code events}, for the caller to append. */
     private ClaimResult claimIn(Tx tx, String owner, int max, List<EventDraft> events) {
         if (settings.slotCapacity().isEmpty()) {
-            // no slots to count: one statement claims (it reads the kill-switch flag itself, in the
-            // same snapshot)
+            // no slots to count: one statement claims (it reads the kill-switch flag itself)
             long now = clock.millis();
-            List<JobRow> one = tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(), KillSwitch.SETTING);
-            if (one.isEmpty()) {
-                return KillSwitch.flagOn(tx) ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
-            }
-            addClaimedEvents(events, one, owner);
-            return new ClaimResult.Claimed(one);
+            return unslottedClaim(tx, tx.claimUnslotted(now, max, owner, now + settings.lease().toMillis(), KillSwitch.SETTING),
+                    owner, events);
         }
         if (KillSwitch.flagOn(tx)) {
             return new ClaimResult.KillSwitchOn();
@@ -262,8 +278,33 @@ public final class Queue {
         if (outcomes.isEmpty()) {
             return List.of();
         }
+        Recording r = recording(tx, outcomes);
+        // one call for every row; an outcome whose fencing no longer matches is discarded
+        return r.written(tx.updateJobs(r.rows(), EnumSet.of(JobState.running), r.fences()), events);
+    }
+
+    /**
+     * What outcomes would write, before the store is asked: per outcome the job's next row, its
+     * ledger entry and the claim count its attempt had (the fence).
+     */
+    private record Recording(List<JobRow> rows, List<EventDraft> drafts, long[] fences) {
+        /** Per outcome, the row as written, or empty when its fence no longer matched; the written ones' entries go to {@code events}. */
+        List<Optional<JobRow>> written(boolean[] written, List<EventDraft> events) {
+            List<Optional<JobRow>> out = new ArrayList<>(rows.size());
+            for (int i = 0; i < rows.size(); i++) {
+                if (written[i]) {
+                    events.add(drafts.get(i));
+                    out.add(Optional.of(rows.get(i)));
+                } else {
+                    out.add(Optional.empty());
+                }
+            }
+            return out;
+        }
+    }
+
+    private Recording recording(Tx tx, List<Outcome> outcomes) {
         long now = clock.millis();
-        List<Optional<JobRow>> out = new ArrayList<>(outcomes.size());
         List<JobRow> nexts = new ArrayList<>(outcomes.size());
         List<EventDraft> drafts = new ArrayList<>(outcomes.size());
         long[] fences = new long[outcomes.size()];
@@ -328,17 +369,7 @@ public final class Queue {
             drafts.add(ev);
             fences[nexts.size() - 1] = claimed.claims();
         }
-        // one batch for every row; an outcome whose fencing no longer matches is discarded
-        boolean[] written = tx.updateJobs(nexts, EnumSet.of(JobState.running), fences);
-        for (int i = 0; i < nexts.size(); i++) {
-            if (written[i]) {
-                events.add(drafts.get(i));
-                out.add(Optional.of(nexts.get(i)));
-            } else {
-                out.add(Optional.empty());
-            }
-        }
-        return out;
+        return new Recording(nexts, drafts, fences);
     }
 
     // ------------------------------------------------------------------ operator actions

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 
 /** {@link Tx} over one JDBC connection whose transaction is managed by the store. */
 final class JdbcTx implements Tx {
+    private static final int JOB_COLUMN_COUNT = 24;
     private static final String JOB_COLUMNS = "id, kind, project, state, priority, run_after, attempts, max_attempts, claims, "
             + "retry_on_lease_loss, idempotency_key, slot, spec, labels, result, error_code, error_message, lease_owner, "
             + "lease_expires_at, cancel_requested, created_at, updated_at, started_at, finished_at";
@@ -53,9 +54,11 @@ final class JdbcTx implements Tx {
      * completion, planning both anew on every turn: about a tenth of a turn's time in PostgreSQL.
      * {@code SET LOCAL} ends with the transaction, so nothing else on the pooled connection is affected.
      */
+    private static final String SET_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+
     private void genericPlans() throws SQLException {
         if (postgres() && !genericPlans) {
-            prep("SET LOCAL plan_cache_mode = force_generic_plan").execute();
+            prep(SET_GENERIC_PLANS).execute();
             genericPlans = true;
         }
     }
@@ -271,23 +274,8 @@ final class JdbcTx implements Tx {
     public List<JobRow> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey) {
         return sql(() -> {
             genericPlans();
-            // the same SET as markClaimed with JobRow.claimed's values; on PostgreSQL ARRAY(…) makes
-            // the locking subquery an init plan, run exactly once
-            String pick = "SELECT id FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
-                    + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
-                    + "ORDER BY priority DESC, run_after, id LIMIT ?" + dialect.claimLockSuffix();
-            PreparedStatement ps = prep("UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
-                    + "attempts = attempts + 1, claims = claims + 1, started_at = ?, updated_at = ?, "
-                    + "cancel_requested = FALSE, result = NULL, error_code = NULL, error_message = NULL "
-                    + "WHERE id " + (postgres() ? "= ANY(ARRAY(" + pick + "))" : "IN (" + pick + ")") + " AND state = 'queued' "
-                    + "RETURNING " + JOB_COLUMNS);
-            ps.setString(1, owner);
-            ps.setLong(2, leaseUntil);
-            ps.setLong(3, now);
-            ps.setLong(4, now);
-            ps.setLong(5, now);
-            ps.setString(6, stopKey);
-            ps.setInt(7, limit);
+            PreparedStatement ps = prep(claimUnslottedSql());
+            bindClaimUnslotted(ps, 1, now, limit, owner, leaseUntil, stopKey);
             List<JobRow> out = new ArrayList<>(limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -296,6 +284,68 @@ final class JdbcTx implements Tx {
             }
             out.sort(CLAIM_ORDER);
             return out;
+        });
+    }
+
+    /** {@link #claimUnslotted}'s statement: the same SET as markClaimed with JobRow.claimed's values. */
+    private String claimUnslottedSql() {
+        // on PostgreSQL ARRAY(…) makes the locking subquery an init plan, run exactly once
+        String pick = "SELECT id FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
+                + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
+                + "ORDER BY priority DESC, run_after, id LIMIT ?" + dialect.claimLockSuffix();
+        return "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
+                + "attempts = attempts + 1, claims = claims + 1, started_at = ?, updated_at = ?, "
+                + "cancel_requested = FALSE, result = NULL, error_code = NULL, error_message = NULL "
+                + "WHERE id " + (postgres() ? "= ANY(ARRAY(" + pick + "))" : "IN (" + pick + ")") + " AND state = 'queued' "
+                + "RETURNING " + JOB_COLUMNS;
+    }
+
+    /** Binds {@link #claimUnslottedSql}'s seven parameters from {@code first}. */
+    private static void bindClaimUnslotted(PreparedStatement ps, int first, long now, int limit, String owner,
+                                           long leaseUntil, String stopKey) throws SQLException {
+        ps.setString(first, owner);
+        ps.setLong(first + 1, leaseUntil);
+        ps.setLong(first + 2, now);
+        ps.setLong(first + 3, now);
+        ps.setLong(first + 4, now);
+        ps.setString(first + 5, stopKey);
+        ps.setInt(first + 6, limit);
+    }
+
+    /**
+     * PostgreSQL: the outcomes' update ({@link #UPDATE_JOBS_AT_ONCE}) and the claim as two
+     * data-modifying parts of one statement, sent with the {@code SET LOCAL} of {@link #genericPlans}
+     * in one round trip. Both parts see the jobs as they were before the statement, so the claim
+     * cannot take a job an outcome requeues, and no row is written by both. The answer is the claimed
+     * rows, then the id of every outcome row written.
+     */
+    @Override
+    public CompletedAndClaimed completeRunningAndClaimUnslotted(List<JobRow> rows, long[] expectedClaims, long now,
+                                                                int limit, String owner, long leaseUntil, String stopKey) {
+        Map<String, Integer> at = postgres() ? indexById(rows) : null;
+        if (at == null) {
+            return Tx.super.completeRunningAndClaimUnslotted(rows, expectedClaims, now, limit, owner, leaseUntil, stopKey);
+        }
+        return sql(() -> {
+            PreparedStatement ps = prep((genericPlans ? "" : SET_GENERIC_PLANS + "; ") + "WITH done AS ("
+                    + UPDATE_JOBS_AT_ONCE + "), claimed AS (" + claimUnslottedSql() + ") SELECT " + JOB_COLUMNS
+                    + ", FALSE FROM claimed UNION ALL SELECT id" + ", NULL".repeat(JOB_COLUMN_COUNT - 1) + ", TRUE FROM done");
+            int next = bindUpdateJobsAtOnce(ps, rows, java.util.EnumSet.of(JobState.running), expectedClaims);
+            bindClaimUnslotted(ps, next, now, limit, owner, leaseUntil, stopKey);
+            genericPlans = true;
+            boolean[] written = new boolean[rows.size()];
+            List<JobRow> claimed = new ArrayList<>(limit);
+            try (ResultSet rs = rowsOf(ps)) {
+                while (rs.next()) {
+                    if (rs.getBoolean(JOB_COLUMN_COUNT + 1)) {
+                        written[at.get(rs.getString(1))] = true;
+                    } else {
+                        claimed.add(readJob(rs));
+                    }
+                }
+            }
+            claimed.sort(CLAIM_ORDER);
+            return new CompletedAndClaimed(written, claimed);
         });
     }
 
@@ -428,50 +478,15 @@ final class JdbcTx implements Tx {
      * answer: they go through the batch.
      */
     private boolean[] updateJobsAtOnce(List<JobRow> rows, Set<JobState> expectedStates, long[] expectedClaims) {
-        int n = rows.size();
-        Map<String, Integer> at = new java.util.HashMap<>(n * 2);
-        for (int i = 0; i < n; i++) {
-            if (at.put(rows.get(i).id(), i) != null) {
-                return updateJobsOneByOne(rows, expectedStates, expectedClaims);
-            }
+        Map<String, Integer> at = indexById(rows);
+        if (at == null) {
+            return updateJobsOneByOne(rows, expectedStates, expectedClaims);
         }
         return sql(() -> {
             genericPlans();
             PreparedStatement ps = prep(UPDATE_JOBS_AT_ONCE);
-            String[] id = new String[n], state = new String[n], result = new String[n], errorCode = new String[n],
-                    errorMessage = new String[n], leaseOwner = new String[n];
-            Integer[] priority = new Integer[n], attempts = new Integer[n], maxAttempts = new Integer[n];
-            Long[] runAfter = new Long[n], claims = new Long[n], leaseExpiresAt = new Long[n], updatedAt = new Long[n],
-                    startedAt = new Long[n], finishedAt = new Long[n], expected = new Long[n];
-            Boolean[] cancelRequested = new Boolean[n];
-            for (int i = 0; i < n; i++) {
-                JobRow r = rows.get(i);
-                id[i] = r.id();
-                state[i] = r.state().name();
-                priority[i] = r.priority();
-                runAfter[i] = r.runAfter();
-                attempts[i] = r.attempts();
-                maxAttempts[i] = r.maxAttempts();
-                claims[i] = r.claims();
-                result[i] = r.result();
-                errorCode[i] = r.errorCode();
-                errorMessage[i] = r.errorMessage();
-                leaseOwner[i] = r.leaseOwner();
-                leaseExpiresAt[i] = r.leaseExpiresAt();
-                cancelRequested[i] = r.cancelRequested();
-                updatedAt[i] = r.updatedAt();
-                startedAt[i] = r.startedAt();
-                finishedAt[i] = r.finishedAt();
-                expected[i] = expectedClaims[i];
-            }
-            java.sql.Connection c = ps.getConnection();
-            Object[][] columns = {id, state, priority, runAfter, attempts, maxAttempts, claims, result, errorCode,
-                    errorMessage, leaseOwner, leaseExpiresAt, cancelRequested, updatedAt, startedAt, finishedAt, expected};
-            for (int k = 0; k < columns.length; k++) {
-                ps.setArray(k + 1, c.createArrayOf(AT_ONCE_TYPES[k], columns[k]));
-            }
-            ps.setArray(columns.length + 1, stateFenceValue(ps, expectedStates));
-            boolean[] written = new boolean[n];
+            bindUpdateJobsAtOnce(ps, rows, expectedStates, expectedClaims);
+            boolean[] written = new boolean[rows.size()];
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     written[at.get(rs.getString(1))] = true;
@@ -479,6 +494,69 @@ final class JdbcTx implements Tx {
             }
             return written;
         });
+    }
+
+    /** Runs {@code ps} and returns its query's rows, past the counts of the statements before it (a {@code SET}). */
+    private static ResultSet rowsOf(PreparedStatement ps) throws SQLException {
+        boolean rows = ps.execute();
+        while (!rows) {
+            if (ps.getUpdateCount() == -1) {
+                throw new SQLException("the statement returned no rows");
+            }
+            rows = ps.getMoreResults();
+        }
+        return ps.getResultSet();
+    }
+
+    /** Each row's position by id; null when an id repeats (the statement's answer could not tell them apart). */
+    private static Map<String, Integer> indexById(List<JobRow> rows) {
+        Map<String, Integer> at = new HashMap<>(rows.size() * 2);
+        for (int i = 0; i < rows.size(); i++) {
+            if (at.put(rows.get(i).id(), i) != null) {
+                return null;
+            }
+        }
+        return at;
+    }
+
+    /** Binds {@link #UPDATE_JOBS_AT_ONCE}'s arrays and state fence from the first parameter; returns the next parameter's index. */
+    private int bindUpdateJobsAtOnce(PreparedStatement ps, List<JobRow> rows, Set<JobState> expectedStates,
+                                     long[] expectedClaims) throws SQLException {
+        int n = rows.size();
+        String[] id = new String[n], state = new String[n], result = new String[n], errorCode = new String[n],
+                errorMessage = new String[n], leaseOwner = new String[n];
+        Integer[] priority = new Integer[n], attempts = new Integer[n], maxAttempts = new Integer[n];
+        Long[] runAfter = new Long[n], claims = new Long[n], leaseExpiresAt = new Long[n], updatedAt = new Long[n],
+                startedAt = new Long[n], finishedAt = new Long[n], expected = new Long[n];
+        Boolean[] cancelRequested = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            JobRow r = rows.get(i);
+            id[i] = r.id();
+            state[i] = r.state().name();
+            priority[i] = r.priority();
+            runAfter[i] = r.runAfter();
+            attempts[i] = r.attempts();
+            maxAttempts[i] = r.maxAttempts();
+            claims[i] = r.claims();
+            result[i] = r.result();
+            errorCode[i] = r.errorCode();
+            errorMessage[i] = r.errorMessage();
+            leaseOwner[i] = r.leaseOwner();
+            leaseExpiresAt[i] = r.leaseExpiresAt();
+            cancelRequested[i] = r.cancelRequested();
+            updatedAt[i] = r.updatedAt();
+            startedAt[i] = r.startedAt();
+            finishedAt[i] = r.finishedAt();
+            expected[i] = expectedClaims[i];
+        }
+        java.sql.Connection c = ps.getConnection();
+        Object[][] columns = {id, state, priority, runAfter, attempts, maxAttempts, claims, result, errorCode,
+                errorMessage, leaseOwner, leaseExpiresAt, cancelRequested, updatedAt, startedAt, finishedAt, expected};
+        for (int k = 0; k < columns.length; k++) {
+            ps.setArray(k + 1, c.createArrayOf(AT_ONCE_TYPES[k], columns[k]));
+        }
+        ps.setArray(columns.length + 1, stateFenceValue(ps, expectedStates));
+        return columns.length + 2;
     }
 
     /** The element types of {@link #UPDATE_JOBS_AT_ONCE}'s arrays, in order. */

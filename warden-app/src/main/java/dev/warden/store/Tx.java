@@ -48,6 +48,21 @@ public interface Tx {
      */
     List<JobRow> claimUnslotted(long now, int limit, String owner, long leaseUntil, String stopKey);
 
+    /** What {@link #completeRunningAndClaimUnslotted} wrote: per outcome row whether it landed, and the claimed jobs in claim order. */
+    record CompletedAndClaimed(boolean[] written, List<JobRow> claimed) {}
+
+    /**
+     * A worker's turn without slots: {@link #updateJobs} of {@code rows} fenced on {@code running}
+     * and {@code expectedClaims}, then {@link #claimUnslotted}. The claim cannot take a job the
+     * outcomes put back in the queue (it sees the queue as it was before them). PostgreSQL does
+     * both in one statement (one round trip instead of two).
+     */
+    default CompletedAndClaimed completeRunningAndClaimUnslotted(List<JobRow> rows, long[] expectedClaims, long now,
+                                                                 int limit, String owner, long leaseUntil, String stopKey) {
+        List<JobRow> claimed = claimUnslotted(now, limit, owner, leaseUntil, stopKey);
+        return new CompletedAndClaimed(updateJobs(rows, java.util.EnumSet.of(JobState.running), expectedClaims), claimed);
+    }
+
     /**
      * Extends the leases of {@code ids} (attempts the owner is still running; an attempt it gave up
      * on is left to expire) and returns every running job the store says the owner holds.

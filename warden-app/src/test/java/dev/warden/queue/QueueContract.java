@@ -409,6 +409,45 @@ abstract class QueueContract {
         assertThat(queue.get(once.id()).state()).isEqualTo(JobState.succeeded);
     }
 
+    /** A worker's turn without slots: its outcomes and its claim in one call (one statement on PostgreSQL). */
+    @Test
+    void aTurnRecordsItsOutcomesAndClaimsButNotAJobItsOwnOutcomeRequeued() {
+        try (WardenApp plain = openWithoutSlots(dir.resolve("plain"))) {
+            Queue q = plain.queue();
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                ids.add(q.enqueue(plain.parser().parse(TestWarden.noop()), "test").job().id());
+            }
+            List<JobRow> first = ((ClaimResult.Claimed) q.claim("w1", 2)).jobs();
+            JobRow released = first.get(0);
+            JobRow done = q.complete(List.of(new Outcome.Succeeded(first.get(1), Json.object(), 1, null))).get(0).orElseThrow();
+
+            Queue.Turn turn = q.completeAndClaim(List.of(
+                    new Outcome.Released(released, 1, null),
+                    new Outcome.Succeeded(first.get(1), Json.object(), 1, null)), "w1", 10);
+
+            assertThat(turn.completed().get(0)).hasValueSatisfying(r -> {
+                assertThat(r.state()).isEqualTo(JobState.queued);
+                assertThat(r.attempts()).as("a released attempt is not counted").isZero();
+                assertThat(q.get(r.id())).isEqualTo(r);
+            });
+            assertThat(turn.completed().get(1)).as("already succeeded: fenced out").isEmpty();
+            assertThat(q.get(done.id())).isEqualTo(done);
+            List<JobRow> claimed = ((ClaimResult.Claimed) turn.claimed()).jobs();
+            Set<String> others = new HashSet<>(ids);
+            others.removeAll(Set.of(released.id(), done.id()));
+            assertThat(claimed).extracting(JobRow::id).as("the other two, not the one this turn released")
+                    .containsExactlyInAnyOrderElementsOf(others);
+            assertThat(claimed).allSatisfy(r -> {
+                assertThat(r.state()).isEqualTo(JobState.running);
+                assertThat(q.get(r.id())).isEqualTo(r);
+            });
+            assertThat(((ClaimResult.Claimed) q.claim("w1", 10)).jobs()).singleElement()
+                    .satisfies(r -> assertThat(r.id()).isEqualTo(released.id()));
+            assertThat(q.claim("w1", 10)).isInstanceOf(ClaimResult.Empty.class);
+        }
+    }
+
     @Test
     void staleWorkerCannotFinishAnAttemptItLost() {
         enqueue(TestWarden.noop());
