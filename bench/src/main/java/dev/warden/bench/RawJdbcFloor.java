@@ -92,8 +92,7 @@ final class RawJdbcFloor implements PeerScenario {
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads,
-                        dev.warden.worker.WorkerPool.holdWhileShort(pg)), jobs);
+                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;
@@ -193,7 +192,7 @@ final class RawJdbcFloor implements PeerScenario {
             this.db = db;
             this.pg = pg;
             this.claimBatch = claimBatch;
-            this.limit = dev.warden.worker.WorkerPool.holdWhileShort(pg) * threads;
+            this.limit = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads;
             this.jobs = jobs;
             this.threads = new Semaphore(threads, true);
         }

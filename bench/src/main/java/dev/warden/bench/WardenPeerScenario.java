@@ -47,7 +47,7 @@ final class WardenPeerScenario implements PeerScenario {
 
     @Override
     public String configuration(PeerTarget.Kind store) {
-        int hold = dev.warden.worker.WorkerPool.holdWhileShort(store == PeerTarget.Kind.POSTGRESQL);
+        int hold = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT;
         return "ledger on; `worker.concurrency` = threads, `poll_ms` " + POLL_MS + " (default), claim batch "
                 + hold + " × min(concurrency, 8) (default), up to " + (hold - 1) + " × concurrency jobs claimed ahead while jobs are short; "
                 + (store == PeerTarget.Kind.POSTGRESQL

@@ -85,8 +85,6 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Path workRoot;
-    /** {@link #holdWhileShort} for this pool's store. */
-    private final int hold;
     private final OperatorPolicy operator;
     private final java.util.Set<String> slots;
     private final java.util.function.Supplier<dev.warden.model.Router> models;
@@ -105,8 +103,7 @@ public final class WorkerPool implements AutoCloseable {
         this.owner = owner;
         this.clock = queue.clock();
         this.permits = new Semaphore(settings.concurrency(), true); // fair: jobs claimed ahead start in claim order
-        this.hold = holdWhileShort(queue.store().shared());
-        this.dispatcher = new Dispatcher(queue, owner, new PoolSlots(), claimBatch(settings.claimBatch(), settings.concurrency(), hold),
+        this.dispatcher = new Dispatcher(queue, owner, new PoolSlots(), claimBatch(settings.claimBatch(), settings.concurrency()),
                 settings.pollInterval());
         this.evidenceWriter = new EvidenceWriter(evidence, 2);
         this.isolation = switch (operator.isolation()) {
@@ -153,34 +150,34 @@ public final class WorkerPool implements AutoCloseable {
      * time its transaction commits, not only for those free when it began, and each turn carries more
      * jobs. Long jobs are never claimed ahead: a job must not sit leased on one worker while another
      * could run it. With jobs of at most {@link #CLAIM_AHEAD_BELOW_MS}, a job claimed ahead waits at
-     * most about {@code (holdWhileShort - 1) ×} that for its slot.
+     * most about {@code (HOLD_WHILE_SHORT - 1) ×} that for its slot.
      */
     static final double CLAIM_AHEAD_BELOW_MS = 50;
 
     /**
      * How many times its slots a pool holds while jobs are short. More per turn means fewer turns
-     * (commits, statements) per job, and on SQLite, where the one writer's CPU sets the pace, 16 drained
-     * 1.37× as fast as 8 (medians of five alternated drains: 12,723 vs 9,248 jobs/s). On a store
-     * several nodes share (PostgreSQL) it stays 8: 16 was no faster there, and what one node holds
-     * ahead another cannot run (earlier: 4 was 1.25–1.75× as fast as 2, and 8 1.1–1.35× as fast as 4,
-     * on both stores).
+     * (commits, statements, round trips) per job: on SQLite, where the one writer's CPU sets the pace,
+     * 16 drained 1.37× as fast as 8 (medians of five alternated drains: 12,723 vs 9,248 jobs/s); on
+     * PostgreSQL, once a turn's outcomes and claim became one statement, 16 drained 1.09–1.27× as fast
+     * as 8 (alternated drains of 50,000 jobs: 7,074 / 7,177 / 7,754 against 6,487 / 6,030 / 6,084
+     * jobs/s; in session 7, with a statement per outcome, it was no faster). What one node holds ahead
+     * another cannot run, but only while jobs are short: at most about fifteen of them per slot
+     * (earlier: 4 was 1.25–1.75× as fast as 2, and 8 1.1–1.35× as fast as 4, on both stores).
      */
-    public static int holdWhileShort(boolean sharedStore) {
-        return sharedStore ? 8 : 16;
-    }
+    public static final int HOLD_WHILE_SHORT = 16;
 
     /**
-     * Jobs claimed per turn: {@code worker.claim_batch} if set, else {@code hold} × concurrency for
-     * up to 8 slots; never more than the pool can hold ({@code hold} × concurrency).
+     * Jobs claimed per turn: {@code worker.claim_batch} if set, else {@link #HOLD_WHILE_SHORT} ×
+     * concurrency for up to 8 slots; never more than the pool can hold ({@link #HOLD_WHILE_SHORT} × concurrency).
      */
-    public static int claimBatch(java.util.OptionalInt configured, int concurrency, int hold) {
-        return Math.min(configured.orElse(hold * Math.min(concurrency, 8)), hold * concurrency);
+    public static int claimBatch(java.util.OptionalInt configured, int concurrency) {
+        return Math.min(configured.orElse(HOLD_WHILE_SHORT * Math.min(concurrency, 8)), HOLD_WHILE_SHORT * concurrency);
     }
 
-    /** How many jobs this pool may hold (claimed, handler not ended): its slots, or {@link #holdWhileShort} times that while jobs are short. */
+    /** How many jobs this pool may hold (claimed, handler not ended): its slots, or {@link #HOLD_WHILE_SHORT} times that while jobs are short. */
     private int claimLimit() {
         double recent = recentRunMs;
-        return settings.concurrency() * (recent <= CLAIM_AHEAD_BELOW_MS ? hold : 1);
+        return settings.concurrency() * (recent <= CLAIM_AHEAD_BELOW_MS ? HOLD_WHILE_SHORT : 1);
     }
 
     /** Takes room for up to {@code max} claimed jobs without waiting; returns how much it took. */

@@ -194,7 +194,7 @@ class WorkerPoolTest {
         for (int i = 0; i < 4; i++) {
             assertThat(awaitTerminal(enqueue(TestWarden.noop()).id()).state()).isEqualTo(JobState.succeeded);
         }
-        // jobs are short now: the pool (4 slots) holds more than 4 (up to holdWhileShort × 4): all 6, 4 running and 2 waiting for a slot
+        // jobs are short now: the pool (4 slots) holds more than 4 (up to HOLD_WHILE_SHORT × 4): all 6, 4 running and 2 waiting for a slot
         List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
         for (int i = 0; i < 6; i++) {
             specs.add(app.parser().parse(sleeper(log, 60_000)));
