@@ -46,6 +46,8 @@ final class JdbcTx implements Tx {
     /** Whether this transaction already asked PostgreSQL for generic plans ({@link #genericPlans}). */
     private boolean genericPlans;
 
+    private static final String SET_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+
     /**
      * PostgreSQL: the rest of this transaction runs prepared statements with their generic plans.
      * A worker's turn (the completion, the claim, the ledger append) runs the same few statements
@@ -54,8 +56,6 @@ final class JdbcTx implements Tx {
      * completion, planning both anew on every turn: about a tenth of a turn's time in PostgreSQL.
      * {@code SET LOCAL} ends with the transaction, so nothing else on the pooled connection is affected.
      */
-    private static final String SET_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
-
     private void genericPlans() throws SQLException {
         if (postgres() && !genericPlans) {
             prep(SET_GENERIC_PLANS).execute();
