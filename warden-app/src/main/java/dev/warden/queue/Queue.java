@@ -154,20 +154,21 @@ public final class Queue {
         }
         return store.write(tx -> {
             List<EventDraft> events = new ArrayList<>(outcomes.size() + max);
+            List<Optional<JobRow>> completed;
+            ClaimResult claimed;
             if (claimToo && settings.slotCapacity().isEmpty()) {
                 // no slots to count: the outcomes and the claim are one call (one statement on PostgreSQL)
                 Recording r = recording(tx, outcomes);
                 long now = clock.millis();
                 Tx.CompletedAndClaimed both = tx.completeRunningAndClaimUnslotted(r.rows(), r.fences(), now, max, owner,
                         now + settings.lease().toMillis(), KillSwitch.SETTING);
-                List<Optional<JobRow>> completed = r.written(both.written(), events);
-                ClaimResult claimed = unslottedClaim(tx, both.claimed(), owner, events);
-                ledger.append(tx, events);
-                return new Turn(completed, claimed);
+                completed = r.written(both.written(), events);
+                claimed = unslottedClaim(tx, both.claimed(), owner, events);
+            } else {
+                completed = completeIn(tx, outcomes, events);
+                claimed = claimToo ? claimIn(tx, owner, max, events)
+                        : max > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
             }
-            List<Optional<JobRow>> completed = completeIn(tx, outcomes, events);
-            ClaimResult claimed = claimToo ? claimIn(tx, owner, max, events)
-                    : max > 0 ? new ClaimResult.KillSwitchOn() : new ClaimResult.Empty();
             ledger.append(tx, events);
             return new Turn(completed, claimed);
         });

@@ -288,7 +288,7 @@ final class JdbcTx implements Tx {
     }
 
     /** {@link #claimUnslotted}'s statement: the same SET as markClaimed with JobRow.claimed's values. */
-    private String claimUnslottedSql() {
+    private static String claimUnslottedSql(Dialect dialect) {
         // on PostgreSQL ARRAY(…) makes the locking subquery an init plan, run exactly once
         String pick = "SELECT id FROM " + dialect.claimFrom() + " WHERE state = 'queued' AND run_after <= ? AND slot IS NULL "
                 + "AND NOT EXISTS (SELECT 1 FROM settings WHERE key = ? AND value = 'on') "
@@ -296,8 +296,15 @@ final class JdbcTx implements Tx {
         return "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, "
                 + "attempts = attempts + 1, claims = claims + 1, started_at = ?, updated_at = ?, "
                 + "cancel_requested = FALSE, result = NULL, error_code = NULL, error_message = NULL "
-                + "WHERE id " + (postgres() ? "= ANY(ARRAY(" + pick + "))" : "IN (" + pick + ")") + " AND state = 'queued' "
-                + "RETURNING " + JOB_COLUMNS;
+                + "WHERE id " + (dialect == Dialect.POSTGRES ? "= ANY(ARRAY(" + pick + "))" : "IN (" + pick + ")")
+                + " AND state = 'queued' RETURNING " + JOB_COLUMNS;
+    }
+
+    private static final String CLAIM_UNSLOTTED_SQLITE = claimUnslottedSql(Dialect.SQLITE);
+    private static final String CLAIM_UNSLOTTED_POSTGRES = claimUnslottedSql(Dialect.POSTGRES);
+
+    private String claimUnslottedSql() {
+        return postgres() ? CLAIM_UNSLOTTED_POSTGRES : CLAIM_UNSLOTTED_SQLITE;
     }
 
     /** Binds {@link #claimUnslottedSql}'s seven parameters from {@code first}. */
@@ -327,9 +334,7 @@ final class JdbcTx implements Tx {
             return Tx.super.completeRunningAndClaimUnslotted(rows, expectedClaims, now, limit, owner, leaseUntil, stopKey);
         }
         return sql(() -> {
-            PreparedStatement ps = prep((genericPlans ? "" : SET_GENERIC_PLANS + "; ") + "WITH done AS ("
-                    + UPDATE_JOBS_AT_ONCE + "), claimed AS (" + claimUnslottedSql() + ") SELECT " + JOB_COLUMNS
-                    + ", FALSE FROM claimed UNION ALL SELECT id" + ", NULL".repeat(JOB_COLUMN_COUNT - 1) + ", TRUE FROM done");
+            PreparedStatement ps = prep(COMPLETE_AND_CLAIM_POSTGRES);
             int next = bindUpdateJobsAtOnce(ps, rows, java.util.EnumSet.of(JobState.running), expectedClaims);
             bindClaimUnslotted(ps, next, now, limit, owner, leaseUntil, stopKey);
             genericPlans = true;
@@ -574,6 +579,11 @@ final class JdbcTx implements Tx {
             + "AS v(id, state, priority, run_after, attempts, max_attempts, claims, result, error_code, error_message, "
             + "lease_owner, lease_expires_at, cancel_requested, updated_at, started_at, finished_at, expected_claims) "
             + "WHERE j.id = v.id AND j.claims = v.expected_claims AND j.state = ANY(?) RETURNING j.id";
+
+    /** {@link #completeRunningAndClaimUnslotted}'s statement, after the {@code SET LOCAL} of {@link #genericPlans}. */
+    private static final String COMPLETE_AND_CLAIM_POSTGRES = SET_GENERIC_PLANS + "; WITH done AS (" + UPDATE_JOBS_AT_ONCE
+            + "), claimed AS (" + CLAIM_UNSLOTTED_POSTGRES + ") SELECT " + JOB_COLUMNS + ", FALSE FROM claimed "
+            + "UNION ALL SELECT id" + ", NULL".repeat(JOB_COLUMN_COUNT - 1) + ", TRUE FROM done";
 
     @Override
     public List<JobRow> expiredLeases(long now, int limit) {
