@@ -357,7 +357,17 @@ final class JdbcTx implements Tx {
     @Override
     public List<LeaseView> heartbeat(String owner, Collection<String> ids, long leaseUntil, long now) {
         return sql(() -> {
-            if (!ids.isEmpty()) {
+            if (!ids.isEmpty() && postgres()) {
+                // one statement, and it never waits for a row lock: a row another transaction holds is
+                // being completed, claimed or cancelled by it (a dispatcher turn of this node, another
+                // node's reaper, an operator), and waiting for it could close a cycle with a turn that
+                // waits for a row this heartbeat renewed. Its lease is renewed by the next heartbeat.
+                PreparedStatement extend = prep(HEARTBEAT_POSTGRES);
+                extend.setLong(1, leaseUntil);
+                extend.setArray(2, extend.getConnection().createArrayOf("text", ids.toArray()));
+                extend.setString(3, owner);
+                extend.executeUpdate();
+            } else if (!ids.isEmpty()) {
                 PreparedStatement extend = prep("UPDATE jobs SET lease_expires_at = ? "
                         + "WHERE id = ? AND lease_owner = ? AND " + stateFence(java.util.EnumSet.of(JobState.running)));
                 java.sql.Array running = stateFenceValue(extend, java.util.EnumSet.of(JobState.running));
@@ -382,6 +392,10 @@ final class JdbcTx implements Tx {
             return out;
         });
     }
+
+    /** PostgreSQL's lease renewal: the rows of {@code ids} still running for the owner that no transaction holds. */
+    private static final String HEARTBEAT_POSTGRES = "UPDATE jobs SET lease_expires_at = ? WHERE id = ANY(ARRAY("
+            + "SELECT id FROM jobs WHERE id = ANY(?) AND lease_owner = ? AND state = 'running' FOR UPDATE SKIP LOCKED))";
 
     @Override
     public boolean updateJob(JobRow r, Set<JobState> expectedStates, long expectedClaims) {

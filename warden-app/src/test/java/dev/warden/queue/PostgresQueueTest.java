@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import dev.warden.store.JobRow;
 import org.junit.jupiter.api.Test;
 
 class PostgresQueueTest extends QueueContract {
@@ -22,6 +23,38 @@ class PostgresQueueTest extends QueueContract {
     @Override
     void release() {
         db.drop();
+    }
+
+    /**
+     * A heartbeat renews the leases no other transaction holds and never waits for a row lock: a
+     * row held is being completed, claimed or cancelled, and waiting for it could close a cycle
+     * with a turn that waits for a row the heartbeat renewed (PostgreSQL found such deadlocks).
+     */
+    @Test
+    void aHeartbeatSkipsARowAnotherTransactionHoldsAndRenewsTheRest() throws Exception {
+        JobRow held = enqueue(dev.warden.testing.TestWarden.noop());
+        JobRow free = enqueue(dev.warden.testing.TestWarden.noop());
+        assertThat(claim("w1", 2)).hasSize(2);
+        long claimedUntil = queue.get(held.id()).leaseExpiresAt();
+        try (Connection other = DriverManager.getConnection("jdbc:" + db.url())) {
+            other.setAutoCommit(false);
+            try (var lock = other.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                lock.setString(1, held.id());
+                lock.executeQuery().close();
+            }
+            clock.advance(java.time.Duration.ofSeconds(20));
+            List<String> ids = java.util.stream.Stream.of(held.id(), free.id()).sorted().toList();
+            // were the heartbeat to wait for the lock, it would wait until the rollback below, which
+            // comes after this get: the get would time out instead
+            var views = java.util.concurrent.CompletableFuture.supplyAsync(() -> queue.heartbeat("w1", ids))
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(views).as("both attempts are still held").hasSize(2);
+            assertThat(queue.get(free.id()).leaseExpiresAt()).isEqualTo(clock.millis() + 30_000);
+            assertThat(queue.get(held.id()).leaseExpiresAt()).as("skipped while locked").isEqualTo(claimedUntil);
+            other.rollback();
+        }
+        queue.heartbeat("w1", List.of(held.id()));
+        assertThat(queue.get(held.id()).leaseExpiresAt()).isEqualTo(clock.millis() + 30_000);
     }
 
     /** V11: the keys of the claim path compare byte by byte whatever the database's collation. */

@@ -67,11 +67,11 @@ abstract class QueueContract {
         release();
     }
 
-    private JobRow enqueue(ObjectNode spec) {
+    JobRow enqueue(ObjectNode spec) {
         return queue.enqueue(app.parser().parse(spec), "test").job();
     }
 
-    private List<JobRow> claim(String owner, int n) {
+    List<JobRow> claim(String owner, int n) {
         return switch (queue.claim(owner, n)) {
             case ClaimResult.Claimed c -> c.jobs();
             case ClaimResult.Empty e -> List.of();
