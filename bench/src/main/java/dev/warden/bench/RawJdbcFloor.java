@@ -192,7 +192,7 @@ final class RawJdbcFloor implements PeerScenario {
             this.db = db;
             this.pg = pg;
             this.claimBatch = claimBatch;
-            this.limit = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT * threads;
+            this.limit = dev.warden.worker.WorkerPool.MAX_HOLD * threads;
             this.jobs = jobs;
             this.threads = new Semaphore(threads, true);
         }

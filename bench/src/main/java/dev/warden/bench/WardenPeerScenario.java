@@ -47,9 +47,10 @@ final class WardenPeerScenario implements PeerScenario {
 
     @Override
     public String configuration(PeerTarget.Kind store) {
-        int hold = dev.warden.worker.WorkerPool.HOLD_WHILE_SHORT;
+        int hold = dev.warden.worker.WorkerPool.MAX_HOLD;
         return "ledger on; `worker.concurrency` = threads, `poll_ms` " + POLL_MS + " (default), claim batch "
-                + hold + " × min(concurrency, 8) (default), up to " + (hold - 1) + " × concurrency jobs claimed ahead while jobs are short; "
+                + hold + " × min(concurrency, 8) (default), up to " + (hold - 1) + " × concurrency jobs claimed ahead while jobs are short "
+                + "(noop jobs; fewer as handlers take longer: about 750 ms of them per slot); "
                 + (store == PeerTarget.Kind.POSTGRESQL
                 ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); evidence of a job that succeeded without a file is rendered on first read"
                 : "one writer connection + up to 4 readers (fixed in `SqliteStore`); evidence of a job that succeeded without a file is rendered on first read");

@@ -46,12 +46,20 @@ public final class Ids {
     }
 
     public static String sha256Hex(byte[] data) {
+        return HEX.formatHex(SHA256.get().digest(data));
+    }
+
+    /**
+     * A digest per thread: looking one up ({@code MessageDigest.getInstance}) cost as much as
+     * hashing a ledger entry; {@code digest} leaves it reset for the next use.
+     */
+    private static final ThreadLocal<java.security.MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HEX.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+            return java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
+    });
 
     private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 

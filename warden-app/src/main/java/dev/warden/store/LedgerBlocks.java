@@ -69,21 +69,35 @@ final class LedgerBlocks extends LedgerTable {
         return query(TAIL, limit, limit, limit);
     }
 
+    /** Blocks one append writes in its single statement at most; a longer append (a large enqueue) takes two round trips. */
+    static final int MAX_BLOCKS_AT_ONCE = 4;
+
+    /** Per number of blocks (1 to {@link #MAX_BLOCKS_AT_ONCE}): move the head and insert the blocks, in one statement. */
+    private static final String[] APPEND_IF_HEAD = java.util.stream.IntStream.rangeClosed(0, MAX_BLOCKS_AT_ONCE)
+            .mapToObj(k -> "WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ? "
+                    + "RETURNING chain) " + INSERT + "SELECT head.chain, b.* FROM head CROSS JOIN (VALUES "
+                    + String.join(", ", java.util.Collections.nCopies(k, "(?::bigint, ?::bigint, ?::bigint[], ?::text[], ?::text[], ?::text[])"))
+                    + ") AS b(last_seq, first_seq, ts, events, corr_ids, entries)")
+            .toArray(String[]::new);
+
     /**
-     * As {@link LedgerTable#appendIfHead}, in one round trip when the rows fit one block (a
-     * data-modifying CTE runs once; the head stays row-locked until COMMIT).
+     * As {@link LedgerTable#appendIfHead}, in one round trip when the rows fit {@link
+     * #MAX_BLOCKS_AT_ONCE} blocks (a data-modifying CTE runs once; the head stays row-locked until
+     * COMMIT). A worker's turn holds up to a claim batch and its outcomes: more than one block's
+     * worth while jobs are short.
      */
     @Override
     boolean appendIfHead(LedgerHead expected, List<LedgerRow> rows, LedgerHead next) throws SQLException {
-        if (rows.size() > MAX_ENTRIES) {
+        int blocks = (rows.size() + MAX_ENTRIES - 1) / MAX_ENTRIES;
+        if (blocks > MAX_BLOCKS_AT_ONCE) {
             return super.appendIfHead(expected, rows, next);
         }
-        PreparedStatement ps = statements.prepare("WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? "
-                + "WHERE chain = ? AND seq = ? AND hash = ? RETURNING chain) "
-                + INSERT + "SELECT head.chain, ?, ?, ?::bigint[], ?::text[], ?::text[], ?::text[] FROM head");
+        PreparedStatement ps = statements.prepare(APPEND_IF_HEAD[blocks]);
         bindHeadMove(ps, 1, expected, next);
-        bindBlock(ps, 6, rows, next.chain());
-        return ps.executeUpdate() == 1;
+        for (int b = 0; b < blocks; b++) {
+            bindBlock(ps, 6 + 6 * b, rows.subList(b * MAX_ENTRIES, Math.min(rows.size(), (b + 1) * MAX_ENTRIES)), next.chain());
+        }
+        return ps.executeUpdate() == blocks;
     }
 
     /** Stores the rows as blocks of up to {@link #MAX_ENTRIES}. */

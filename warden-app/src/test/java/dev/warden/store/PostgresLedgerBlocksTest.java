@@ -115,6 +115,31 @@ class PostgresLedgerBlocksTest {
     }
 
     /**
+     * A worker's turn appends more than one block's worth while jobs are short: up to four blocks go
+     * with the head's move in one statement, more in two; a guess the head no longer matches writes
+     * no block at all.
+     */
+    @Test
+    void aLongAppendStoresEveryBlockOnceAndAStaleGuessWritesNone() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            Ledger ledger = new Ledger(clock, redactor, "node-a");
+            appendTurn(store, ledger, 1, 0);       // no guess yet: under the head's lock
+            appendTurn(store, ledger, 700, 1);     // on its guess: three blocks
+            appendTurn(store, ledger, 1100, 701);  // on its guess: five blocks, past one statement's four
+            assertThat(blocks()).isEqualTo(1 + 3 + 5);
+            appendTurn(store, new Ledger(clock, redactor, "node-a"), 2, 1801); // another process of this node
+            appendTurn(store, ledger, 600, 1803);  // its guess is stale: nothing written on it, then under the lock
+            assertThat(blocks()).isEqualTo(1 + 3 + 5 + 1 + 3);
+            List<Tx.LedgerRow> all = store.read(tx -> tx.ledgerPage("node-a", 0, 10_000));
+            assertThat(seqs(all)).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 2403).boxed().toList());
+            for (Tx.LedgerRow r : all) {
+                assertThat(Json.parse(r.entry()).path("details").path("n").asLong()).isEqualTo(r.seq() - 1);
+            }
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    /**
      * Appenders of one process whose transactions overlap (in {@code warden up}: the dispatcher, the
      * gateway's settlements, operator actions): each seals on the head another wrote and has not
      * committed yet, and the store orders them.

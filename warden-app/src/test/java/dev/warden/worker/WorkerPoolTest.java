@@ -189,12 +189,26 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aPoolHoldsAboutThreeQuartersOfASecondOfShortJobsPerSlotAndNoMoreThanMaxHold() {
+        assertThat(WorkerPool.holdFactor(Double.NaN)).as("no handler has ended yet").isEqualTo(1);
+        assertThat(WorkerPool.holdFactor(50.5)).as("long jobs are never claimed ahead").isEqualTo(1);
+        assertThat(WorkerPool.holdFactor(50)).isEqualTo(16);
+        assertThat(WorkerPool.holdFactor(25)).isEqualTo(31);
+        assertThat(WorkerPool.holdFactor(12)).isEqualTo(63);
+        assertThat(WorkerPool.holdFactor(11)).isEqualTo(WorkerPool.MAX_HOLD);
+        assertThat(WorkerPool.holdFactor(0)).isEqualTo(WorkerPool.MAX_HOLD);
+        assertThat(WorkerPool.claimBatch(java.util.OptionalInt.empty(), 8)).isEqualTo(8 * WorkerPool.MAX_HOLD);
+        assertThat(WorkerPool.claimBatch(java.util.OptionalInt.empty(), 32)).isEqualTo(8 * WorkerPool.MAX_HOLD);
+        assertThat(WorkerPool.claimBatch(java.util.OptionalInt.of(10_000), 2)).isEqualTo(2 * WorkerPool.MAX_HOLD);
+    }
+
+    @Test
     void whileJobsAreShortJobsAreClaimedAheadAndAWaitingOneIsReleasedOrCancelledWithoutRunning() throws Exception {
         Path log = dir.resolve("runs.log");
         for (int i = 0; i < 4; i++) {
             assertThat(awaitTerminal(enqueue(TestWarden.noop()).id()).state()).isEqualTo(JobState.succeeded);
         }
-        // jobs are short now: the pool (4 slots) holds more than 4 (up to HOLD_WHILE_SHORT × 4): all 6, 4 running and 2 waiting for a slot
+        // jobs are short now: the pool (4 slots) holds more than 4 (up to MAX_HOLD × 4): all 6, 4 running and 2 waiting for a slot
         List<dev.warden.job.JobSpec> specs = new java.util.ArrayList<>();
         for (int i = 0; i < 6; i++) {
             specs.add(app.parser().parse(sleeper(log, 60_000)));
