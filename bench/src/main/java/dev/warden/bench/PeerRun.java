@@ -135,15 +135,25 @@ final class PeerRun {
                     return new Drain(ms, left == 0, cpu.shares(), probe == null ? null : probe.finish(jobs), checks,
                             checkMs / checks);
                 }
-                double done = Math.max(1, jobs - Math.min(jobs, left));
-                double etaMs = left * (Stats.elapsedMs(startNanos) / done);
-                nextCheck = System.nanoTime() + (long) (Math.min(1000, Math.max(PROGRESS_POLL_MS, etaMs / 20)) * 1e6);
+                nextCheck = System.nanoTime() + (long) (nextCheckMs(jobs, left, Stats.elapsedMs(startNanos)) * 1e6);
             }
             if (probe != null) {
                 probe.sample();
             }
             Thread.sleep(PROGRESS_POLL_MS);
         }
+    }
+
+    /**
+     * When the next progress check is due, in ms: a twentieth of the estimated time left, from 50 ms
+     * ({@link #PROGRESS_POLL_MS}) to 1 s. With nothing done yet there is no estimate, so soon: an
+     * estimate from one assumed job put the next check a second later, and a drain that took less
+     * than a second (the floor's on SQLite) was timed as a second.
+     */
+    static double nextCheckMs(int jobs, long left, double elapsedMs) {
+        long done = jobs - Math.min(jobs, left);
+        double etaMs = done == 0 ? 0 : left * (elapsedMs / done);
+        return Math.min(1000, Math.max(PROGRESS_POLL_MS, etaMs / 20));
     }
 
     /** A progress query on a dedicated connection; a failing query is reported as work remaining. */

@@ -29,4 +29,13 @@ class PeerBenchTest {
         assertThat(PeerBench.median(List.of(fast, failed, middle))).isSameAs(middle);
         assertThat(PeerBench.median(List.of(failed, fast))).isSameAs(failed);
     }
+
+    @Test
+    void aProgressCheckBeforeAnyJobIsDoneComesSoonNotASecondLater() {
+        assertThat(PeerRun.nextCheckMs(50_000, 50_000, 30)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
+        assertThat(PeerRun.nextCheckMs(50_000, 25_000, 1_000)).isEqualTo(50.0);   // 1 s left: a twentieth
+        assertThat(PeerRun.nextCheckMs(50_000, 45_000, 1_000)).isEqualTo(450.0);  // 9 s left
+        assertThat(PeerRun.nextCheckMs(50_000, 49_000, 1_000)).isEqualTo(1_000.0); // 49 s left: at most a second
+        assertThat(PeerRun.nextCheckMs(50_000, 100, 10_000)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
+    }
 }
