@@ -72,9 +72,9 @@ final class LedgerBlocks extends LedgerTable {
     /** Blocks one append writes in its single statement at most; a longer append (a large enqueue) takes two round trips. */
     static final int MAX_BLOCKS_AT_ONCE = 4;
 
-    /** Per number of blocks (1 to {@link #MAX_BLOCKS_AT_ONCE}): move the head and insert the blocks, in one statement. */
+    /** At index k (1 to {@link #MAX_BLOCKS_AT_ONCE}): move the head and insert k blocks, in one statement. */
     private static final String[] APPEND_IF_HEAD = java.util.stream.IntStream.rangeClosed(0, MAX_BLOCKS_AT_ONCE)
-            .mapToObj(k -> "WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ? "
+            .mapToObj(k -> k == 0 ? null : "WITH head AS (UPDATE ledger_heads SET seq = ?, hash = ? WHERE chain = ? AND seq = ? AND hash = ? "
                     + "RETURNING chain) " + INSERT + "SELECT head.chain, b.* FROM head CROSS JOIN (VALUES "
                     + String.join(", ", java.util.Collections.nCopies(k, "(?::bigint, ?::bigint, ?::bigint[], ?::text[], ?::text[], ?::text[])"))
                     + ") AS b(last_seq, first_seq, ts, events, corr_ids, entries)")
