@@ -146,13 +146,17 @@ final class PeerRun {
 
     /**
      * When the next progress check is due, in ms: a twentieth of the estimated time left, from 50 ms
-     * ({@link #PROGRESS_POLL_MS}) to 1 s. With nothing done yet there is no estimate, so soon: an
-     * estimate from one assumed job put the next check a second later, and a drain that took less
-     * than a second (the floor's on SQLite) was timed as a second.
+     * ({@link #PROGRESS_POLL_MS}) to 1 s. Until a twentieth of the jobs is done there is no estimate
+     * to trust, so every 50 ms: an estimate from the first few jobs (or from one assumed job, when
+     * none was done) put the next check a second later, and a drain that took less than a second
+     * (the floor's on SQLite) was timed as a second.
      */
     static double nextCheckMs(int jobs, long left, double elapsedMs) {
         long done = jobs - Math.min(jobs, left);
-        double etaMs = done == 0 ? 0 : left * (elapsedMs / done);
+        if (done < jobs / 20.0) {
+            return PROGRESS_POLL_MS;
+        }
+        double etaMs = left * (elapsedMs / done);
         return Math.min(1000, Math.max(PROGRESS_POLL_MS, etaMs / 20));
     }
 

@@ -31,11 +31,14 @@ class PeerBenchTest {
     }
 
     @Test
-    void aProgressCheckBeforeAnyJobIsDoneComesSoonNotASecondLater() {
+    void progressChecksComeEvery50msUntilATwentiethIsDoneThenATwentiethOfTheTimeLeft() {
         assertThat(PeerRun.nextCheckMs(50_000, 50_000, 30)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
+        // a few jobs done early say nothing yet (8 in 20 ms would estimate two minutes)
+        assertThat(PeerRun.nextCheckMs(50_000, 49_992, 20)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
+        assertThat(PeerRun.nextCheckMs(50_000, 47_501, 20)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
         assertThat(PeerRun.nextCheckMs(50_000, 25_000, 1_000)).isEqualTo(50.0);   // 1 s left: a twentieth
         assertThat(PeerRun.nextCheckMs(50_000, 45_000, 1_000)).isEqualTo(450.0);  // 9 s left
-        assertThat(PeerRun.nextCheckMs(50_000, 49_000, 1_000)).isEqualTo(1_000.0); // 49 s left: at most a second
+        assertThat(PeerRun.nextCheckMs(50_000, 47_000, 3_000)).isEqualTo(1_000.0); // 47 s left: at most a second
         assertThat(PeerRun.nextCheckMs(50_000, 100, 10_000)).isEqualTo(PeerRun.PROGRESS_POLL_MS);
     }
 }
