@@ -19,7 +19,8 @@ import java.util.Optional;
 
 /**
  * Warden, in process, exactly as {@link QueueScenarios#drain} drives it, on the given store:
- * {@code queue().enqueueAll()} in batches, then {@code newWorkerPool(threads).start()}. The ledger
+ * {@code queue().enqueueAll()} in batches, then {@code newWorkerPool(threads).start()}, with the
+ * store's upkeep threads {@code warden worker} starts ({@code startStoreMaintenance}). The ledger
  * is on (it always is); after the drain it is verified and its entries counted. Evidence is as in
  * production: a noop job that succeeded wrote no file, so its bundle is rendered when first read
  * (not during the drain); bundles of failed jobs are written by the pool's background writer.
@@ -52,8 +53,10 @@ final class WardenPeerScenario implements PeerScenario {
                 + hold + " × min(concurrency, 8) (default), up to " + (hold - 1) + " × concurrency jobs claimed ahead while jobs are short "
                 + "(noop jobs; fewer as handlers take longer: about 750 ms of them per slot); "
                 + (store == PeerTarget.Kind.POSTGRESQL
-                ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); evidence of a job that succeeded without a file is rendered on first read"
-                : "one writer connection + up to 4 readers (fixed in `SqliteStore`); evidence of a job that succeeded without a file is rendered on first read");
+                ? "HikariCP pool of 8 (fixed in `WardenApp.openStore`); the ledger's corr_id index written behind the appends by "
+                + "the background thread `warden worker` runs (`LedgerIndexer`); evidence of a job that succeeded without a file is rendered on first read"
+                : "one writer connection + up to 4 readers (fixed in `SqliteStore`); WAL checkpoints on the background thread "
+                + "`warden worker` runs (`WalCheckpointer`); evidence of a job that succeeded without a file is rendered on first read");
     }
 
     @Override
@@ -63,6 +66,7 @@ final class WardenPeerScenario implements PeerScenario {
                 + "\n  poll_ms: " + POLL_MS + "\n");
         try (WardenApp app = WardenApp.open(new WardenApp.Options(dir, Optional.of(target.wardenStoreUrl()),
                 Optional.empty(), Clock.systemUTC())); Connection monitor = target.connect()) {
+            app.startStoreMaintenance(); // as `warden worker` and `warden up` do
             List<JobSpec> specs = new ArrayList<>(jobs);
             for (int i = 0; i < jobs; i++) {
                 specs.add(app.parser().parse(QueueScenarios.NOOP));

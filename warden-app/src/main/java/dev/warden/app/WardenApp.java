@@ -369,14 +369,20 @@ public final class WardenApp implements AutoCloseable {
     }
 
     private WalCheckpointer walCheckpointer;
+    private LedgerIndexer ledgerIndexer;
 
     /**
-     * For the long-running processes ({@code warden up}, {@code warden worker}): on SQLite, checkpoints the WAL from
-     * a background thread so commits on the request and worker paths do not (see {@link WalCheckpointer}).
+     * For the long-running processes ({@code warden up}, {@code warden worker}), the store's upkeep
+     * off the request and worker paths: on SQLite, checkpoints the WAL from a background thread so
+     * commits do not (see {@link WalCheckpointer}); on PostgreSQL, indexes the ledger by corr_id
+     * behind the appends (see {@link LedgerIndexer}).
      */
-    public synchronized void startWalCheckpointer() {
+    public synchronized void startStoreMaintenance() {
         if (walCheckpointer == null && store instanceof dev.warden.store.sqlite.SqliteStore s) {
             walCheckpointer = new WalCheckpointer(s);
+        }
+        if (ledgerIndexer == null && store instanceof dev.warden.store.postgres.PostgresStore) {
+            ledgerIndexer = new LedgerIndexer(store);
         }
     }
 
@@ -385,6 +391,9 @@ public final class WardenApp implements AutoCloseable {
         synchronized (this) {
             if (walCheckpointer != null) {
                 walCheckpointer.close();
+            }
+            if (ledgerIndexer != null) {
+                ledgerIndexer.close();
             }
             if (router != null) {
                 router.close();

@@ -54,7 +54,7 @@ final class UpCommand implements Callable<Integer> {
             throw e;
         }
         SampleJob.enqueueIfFirstStart(app).ifPresent(id -> out.println("Enqueued sample job " + id + "."));
-        app.startWalCheckpointer();
+        app.startStoreMaintenance();
         pool.start();
         var scheduler = app.startScheduler(pool::wakeUp);
         String host = bind != null ? bind : app.config().bind();

@@ -46,7 +46,7 @@ final class WorkerCommand implements Callable<Integer> {
                 return 0;
             }
         }
-        app.startWalCheckpointer();
+        app.startStoreMaintenance();
         pool.start();
         var scheduler = app.startScheduler(pool::wakeUp);
         main.spec.commandLine().getOut().println("worker " + pool.owner() + " started on " + app.store().describe());

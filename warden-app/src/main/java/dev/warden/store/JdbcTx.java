@@ -1036,6 +1036,11 @@ final class JdbcTx implements Tx {
     }
 
     @Override
+    public IndexPass indexLedgerCorrIds(int maxBlocksPerChain) {
+        return sql(() -> ledger.indexCorrIds(maxBlocksPerChain));
+    }
+
+    @Override
     public List<LedgerRow> ledgerTail(int limit) {
         List<LedgerRow> rows = sql(() -> ledger.tailNewestFirst(limit));
         java.util.Collections.reverse(rows);

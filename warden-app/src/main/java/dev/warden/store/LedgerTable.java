@@ -33,6 +33,15 @@ abstract sealed class LedgerTable permits LedgerRows, LedgerBlocks {
     /** A correlation id's entries, by time. */
     abstract List<LedgerRow> byCorrId(String corrId) throws SQLException;
 
+    /**
+     * Indexes by corr_id, up to {@code maxBlocksPerChain} blocks of each chain, what was stored
+     * since the last pass, where the layout indexes behind its appends (PostgreSQL's blocks). A
+     * no-op where every insert indexes (SQLite).
+     */
+    Tx.IndexPass indexCorrIds(int maxBlocksPerChain) throws SQLException {
+        return Tx.IndexPass.NONE;
+    }
+
     /** The newest {@code limit} entries, newest first: the append order where one writer appends (SQLite), else by time. */
     abstract List<LedgerRow> tailNewestFirst(int limit) throws SQLException;
 

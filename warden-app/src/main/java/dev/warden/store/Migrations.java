@@ -22,7 +22,7 @@ final class Migrations {
     static final String[] NAMES = {"V1__init.sql", "V2__workers.sql", "V3__evidence_files.sql", "V4__schedules.sql", "V5__models.sql",
             "V6__approvals.sql", "V7__lean_job_indexes.sql", "V8__ledger_append_order.sql",
             "V9__list_jobs_by_id.sql", "V10__ledger_blocks.sql",
-            "V11__c_collation_keys.sql", "V12__lean_state_indexes.sql"};
+            "V11__c_collation_keys.sql", "V12__lean_state_indexes.sql", "V13__ledger_corr_behind.sql"};
 
     private Migrations() {}
 

@@ -178,6 +178,19 @@ public interface Tx {
 
     List<LedgerRow> ledgerByCorrId(String corrId);
 
+    /**
+     * Indexes by corr_id what was appended since the last pass, up to {@code maxBlocksPerChain}
+     * blocks of each chain, where the store indexes behind the appends (PostgreSQL; see {@code
+     * LedgerIndexer}); nothing on SQLite, which indexes as it inserts. {@link #ledgerByCorrId} finds
+     * entries either way.
+     */
+    IndexPass indexLedgerCorrIds(int maxBlocksPerChain);
+
+    /** What an indexing pass covered: entries, and whether some chain had more blocks waiting than it took. */
+    record IndexPass(long entries, boolean more) {
+        public static final IndexPass NONE = new IndexPass(0, false);
+    }
+
     List<LedgerRow> ledgerTail(int limit);
 
     record LeaseView(String id, long claims, boolean cancelRequested) {}

@@ -106,10 +106,92 @@ class PostgresLedgerBlocksTest {
             List<Tx.LedgerRow> beyond = store.read(tx -> tx.ledgerPage("node-a", 304, 10));
             assertThat(beyond).isEmpty();
             // job-3's entries sit in the first two blocks, on both sides of their boundary: all found, in order
-            List<Tx.LedgerRow> job3 = store.read(tx -> tx.ledgerByCorrId("job-3"));
+            List<Tx.LedgerRow> job3 = byCorrId(store, "job-3");
             assertThat(job3).hasSize(43).allSatisfy(r -> assertThat(r.corrId()).isEqualTo("job-3"));
             assertThat(seqs(job3)).isSorted().contains(4L, 256L, 263L, 298L);
             assertThat(store.read(tx -> tx.ledgerTail(5)).stream().map(Tx.LedgerRow::seq)).containsExactly(300L, 301L, 302L, 303L, 304L);
+            assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
+        }
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static List<Tx.LedgerRow> byCorrId(Store store, String corrId) {
+        return store.read(tx -> tx.ledgerByCorrId(corrId));
+    }
+
+    private static Tx.IndexPass indexPass(Store store, int maxBlocksPerChain) {
+        return store.write(tx -> tx.indexLedgerCorrIds(maxBlocksPerChain));
+    }
+
+    /** Every entry of {@code corrId}, read page by page along each chain: what a look-up by corr_id must return. */
+    private static List<Tx.LedgerRow> scanFor(Store store, String corrId) {
+        List<Tx.LedgerRow> out = new ArrayList<>();
+        for (String chain : store.read(Tx::ledgerChains)) {
+            out.addAll(store.read(tx -> tx.ledgerPage(chain, 0, 100_000)).stream().filter(r -> corrId.equals(r.corrId())).toList());
+        }
+        out.sort(java.util.Comparator.comparingLong(Tx.LedgerRow::tsMillis).thenComparing(Tx.LedgerRow::chain)
+                .thenComparingLong(Tx.LedgerRow::seq));
+        return out;
+    }
+
+    /**
+     * The corr_id index is written behind the appends (V13): a look-up finds every entry before any
+     * pass, when only some blocks of a chain are indexed, after all are, and with index rows two
+     * processes wrote over the same blocks (each block read once).
+     */
+    @Test
+    void aCorrIdLookUpFindsEveryEntryWhetherOrNotItsBlockIsIndexedYet() throws Exception {
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) {
+            Ledger a = new Ledger(clock, redactor, "node-a");
+            Ledger b = new Ledger(clock, redactor, "node-b");
+            for (int turn = 0; turn < 6; turn++) {
+                clock.advance(java.time.Duration.ofSeconds(1));
+                appendTurn(store, a, 40, turn * 40);
+                appendTurn(store, b, 3, turn * 3);
+            }
+            appendTurn(store, a, 600, 240); // three blocks of one append
+            List<Tx.LedgerRow> expected = scanFor(store, "job-3");
+            assertThat(expected).hasSizeGreaterThan(90);
+            assertThat(expected.stream().map(Tx.LedgerRow::chain).distinct()).containsExactlyInAnyOrder("node-a", "node-b");
+
+            assertThat(count("SELECT count(*) FROM ledger_corr_index")).isZero();
+            assertThat(byCorrId(store, "job-3")).isEqualTo(expected); // nothing indexed yet
+
+            Tx.IndexPass first = indexPass(store, 2); // two blocks of each chain
+            assertThat(first.more()).isTrue();
+            assertThat(first.entries()).isEqualTo(80 + 6);
+            assertThat(byCorrId(store, "job-3")).isEqualTo(expected); // partly indexed
+
+            Tx.IndexPass pass;
+            int passes = 1;
+            do {
+                pass = indexPass(store, 2);
+                passes++;
+            } while (pass.more());
+            assertThat(passes).isEqualTo(5); // node-a's 9 blocks, two a pass
+            assertThat(indexPass(store, 2)).isEqualTo(Tx.IndexPass.NONE);
+            assertThat(count("SELECT max(last_seq) FROM ledger_corr_index WHERE chain = 'node-a'")).isEqualTo(840);
+            assertThat(count("SELECT max(last_seq) FROM ledger_corr_index WHERE chain = 'node-b'")).isEqualTo(18);
+            // each corr id once per index row, however many of its entries the row's blocks hold
+            assertThat(count("SELECT count(*) FROM ledger_corr_index x WHERE cardinality(x.corr_ids) "
+                    + "<> (SELECT count(DISTINCT c) FROM unnest(x.corr_ids) c)")).isZero();
+            assertThat(count("SELECT max(cardinality(corr_ids)) FROM ledger_corr_index")).isEqualTo(7);
+            assertThat(byCorrId(store, "job-3")).isEqualTo(expected); // all indexed
+
+            // another process indexed the first three blocks of node-a as one row: its row overlaps ours
+            sql("INSERT INTO ledger_corr_index (chain, last_seq, first_seq, corr_ids) "
+                    + "SELECT 'node-a', 120, 1, ARRAY['job-0','job-1','job-2','job-3','job-4','job-5','job-6']");
+            assertThat(byCorrId(store, "job-3")).isEqualTo(expected);
+            assertThat(byCorrId(store, "job-none")).isEmpty();
+
+            appendTurn(store, a, 5, 840); // past the index again
+            assertThat(byCorrId(store, "job-3")).isEqualTo(scanFor(store, "job-3")).hasSize(expected.size() + 1);
             assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
         }
     }
@@ -284,8 +366,12 @@ class PostgresLedgerBlocksTest {
                 }
             }
         }
-        try (PostgresStore store = new PostgresStore(db.url(), 2)) { // applies V10
+        try (PostgresStore store = new PostgresStore(db.url(), 2)) { // applies V10 .. V13
             assertThat(blocks()).isEqualTo(4); // node-a: 256 + 256 + 88; node-b: 5
+            // V13 indexed every moved block by corr_id, one index row each
+            assertThat(count("SELECT count(*) FROM ledger_corr_index")).isEqualTo(4);
+            assertThat(indexPass(store, 64)).isEqualTo(Tx.IndexPass.NONE);
+            assertThat(byCorrId(store, "job-2")).isEqualTo(scanFor(store, "job-2")).hasSize(600 / 7 + 1 + 1);
             List<Tx.LedgerRow> movedA = store.read(tx -> tx.ledgerPage("node-a", 0, 1000));
             List<Tx.LedgerRow> movedB = store.read(tx -> tx.ledgerPage("node-b", 0, 1000));
             assertThat(movedA).isEqualTo(a);

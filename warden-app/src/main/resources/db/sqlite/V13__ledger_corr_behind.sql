@@ -1,0 +1,2 @@
+-- PostgreSQL moves its ledger's corr_id index off the append here (see db/postgresql/V13). SQLite
+-- keeps its per-entry index (ledger_corr, V1): its one writer is in process.
