@@ -16,6 +16,8 @@ CREATE TABLE ledger_corr_index (
   CHECK (first_seq >= 1 AND last_seq >= first_seq)
 );
 CREATE INDEX ledger_corr_index_ids ON ledger_corr_index USING gin (corr_ids) WITH (fastupdate = off);
+-- an index row's corr_ids exceed 2 kB during a drain (thousands of ids): lz4 as for the blocks (V10)
+DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN EXECUTE 'ALTER TABLE ledger_corr_index ALTER COLUMN corr_ids SET COMPRESSION lz4'; END IF; END $$;
 INSERT INTO ledger_corr_index (chain, last_seq, first_seq, corr_ids)
 SELECT b.chain, b.last_seq, b.first_seq,
        coalesce((SELECT array_agg(DISTINCT c) FROM unnest(b.corr_ids) AS c WHERE c IS NOT NULL), '{}')
