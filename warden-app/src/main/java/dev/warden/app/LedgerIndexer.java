@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * pass over every chain ({@link Tx#indexLedgerCorrIds}), and the next at once while a chain has
  * more than {@link #BLOCKS_PER_PASS} blocks waiting. A look-up by corr_id still finds what is not
  * indexed yet: it reads every chain's blocks past that chain's last index row. Every long-running
- * process runs one over every chain, so a stopped node's chain is indexed by the others.
+ * process runs one over every chain, so a stopped node's chain is indexed by the others; one pass
+ * runs at a time across the processes (an advisory lock), the others skip theirs meanwhile.
  */
 final class LedgerIndexer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerIndexer.class);

@@ -1050,8 +1050,12 @@ final class JdbcTx implements Tx {
     // ------------------------------------------------------------------ helpers
 
     static long slotLockKey(String slot) {
-        byte[] h = dev.warden.common.Ids.sha256Hex("warden-slot:" + slot).substring(0, 16).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        return Long.parseUnsignedLong(new String(h, java.nio.charset.StandardCharsets.US_ASCII), 16);
+        return advisoryLockKey("warden-slot:" + slot);
+    }
+
+    /** A PostgreSQL advisory lock key for {@code name}: the first 64 bits of its SHA-256. */
+    static long advisoryLockKey(String name) {
+        return Long.parseUnsignedLong(dev.warden.common.Ids.sha256Hex(name).substring(0, 16), 16);
     }
 
     static void bind(PreparedStatement ps, Object... args) throws SQLException {

@@ -57,9 +57,9 @@ final class LedgerBlocks extends LedgerTable {
 
     /**
      * One indexing pass ({@link #indexCorrIds}): for every chain, up to {@code limit} blocks past its
-     * last index row become one index row with their distinct corr ids. Two processes' passes may
-     * write overlapping rows (harmless: a look-up names each block once), or the same row (kept
-     * once). Answers, per new row, its entries and how many blocks it covers. Parameter: limit.
+     * last index row become one index row with their distinct corr ids. One process's pass runs at
+     * a time ({@link #INDEX_LOCK}); should two overlap anyway, they write overlapping rows
+     * (harmless: a look-up names each block once) or the same row (kept once). Answers, per new row, its entries and how many blocks it covers. Parameter: limit.
      */
     private static final String INDEX_PASS = "WITH pending AS (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids "
             + "FROM ledger_heads h CROSS JOIN LATERAL (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids FROM ledger_blocks b "
@@ -96,8 +96,18 @@ final class LedgerBlocks extends LedgerTable {
         return query(BY_CORR_ID, corrId, corrId, corrId);
     }
 
+    /** Held (transaction-scoped) by the one process whose indexing pass runs; the others skip theirs meanwhile. */
+    static final long INDEX_LOCK = JdbcTx.advisoryLockKey("warden-ledger-corr-index");
+
     @Override
     Tx.IndexPass indexCorrIds(int maxBlocksPerChain) throws SQLException {
+        PreparedStatement lock = statements.prepare("SELECT pg_try_advisory_xact_lock(?)");
+        lock.setLong(1, INDEX_LOCK);
+        try (java.sql.ResultSet rs = lock.executeQuery()) {
+            if (!rs.next() || !rs.getBoolean(1)) {
+                return Tx.IndexPass.NONE; // another process is indexing: its pass covers every chain
+            }
+        }
         PreparedStatement ps = statements.prepare(INDEX_PASS);
         ps.setInt(1, maxBlocksPerChain);
         long entries = 0;

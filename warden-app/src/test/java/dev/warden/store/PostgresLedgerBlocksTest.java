@@ -191,7 +191,19 @@ class PostgresLedgerBlocksTest {
             assertThat(byCorrId(store, "job-none")).isEmpty();
 
             appendTurn(store, a, 5, 840); // past the index again
+            // while another process's pass holds the indexing lock, this one's skips
+            try (Connection other = connect()) {
+                other.setAutoCommit(false);
+                try (PreparedStatement lock = other.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                    lock.setLong(1, LedgerBlocks.INDEX_LOCK);
+                    lock.execute();
+                }
+                assertThat(indexPass(store, 2)).isEqualTo(Tx.IndexPass.NONE);
+                other.rollback();
+            }
+            assertThat(count("SELECT max(last_seq) FROM ledger_corr_index WHERE chain = 'node-a'")).isEqualTo(840);
             assertThat(byCorrId(store, "job-3")).isEqualTo(scanFor(store, "job-3")).hasSize(expected.size() + 1);
+            assertThat(indexPass(store, 2).entries()).isEqualTo(5);
             assertThat(Ledger.verify(store, Optional.empty()).ok()).isTrue();
         }
     }
