@@ -1,12 +1,13 @@
 -- The ledger's corr_id index moves off the append. Every block's corr_ids cost an insertion into
 -- the GIN index inside the worker's turn (~12% of a noop drain's throughput, measured by dropping
 -- it). Now a block is written without any index beyond its key, and LedgerIndexer, a background
--- thread of every long-running process, indexes the blocks after they commit: one ledger_corr_index row
--- per pass and chain covers consecutive blocks (first_seq..last_seq) with their distinct corr ids,
--- so a job's several entries of one pass are one key. A look-up reads the blocks an index row
+-- thread of every long-running process, indexes the blocks after they commit: one
+-- ledger_corr_index row per pass and chain covers consecutive blocks (first_seq..last_seq) with
+-- their distinct corr ids, so a job's several entries of one pass are one key. A look-up reads the blocks an index row
 -- names and, for each chain, every block past its last index row (the part not indexed yet),
--- in one snapshot, so an entry is found whether or not it is indexed yet. Index rows of two
--- processes may overlap (each indexes every chain): a look-up names each block once.
+-- in one snapshot, so an entry is found whether or not it is indexed yet. Every process indexes
+-- every chain, one pass at a time (an advisory try-lock); rows that overlap anyway are harmless:
+-- a look-up names each block once.
 CREATE TABLE ledger_corr_index (
   chain     TEXT COLLATE "C" NOT NULL,
   last_seq  BIGINT NOT NULL,

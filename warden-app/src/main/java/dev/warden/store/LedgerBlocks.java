@@ -59,7 +59,8 @@ final class LedgerBlocks extends LedgerTable {
      * One indexing pass ({@link #indexCorrIds}): for every chain, up to {@code limit} blocks past its
      * last index row become one index row with their distinct corr ids. One process's pass runs at
      * a time ({@link #INDEX_LOCK}); should two overlap anyway, they write overlapping rows
-     * (harmless: a look-up names each block once) or the same row (kept once). Answers, per new row, its entries and how many blocks it covers. Parameter: limit.
+     * (harmless: a look-up names each block once) or the same row (kept once). Answers, per new
+     * row, its entries and how many blocks it covers. Parameter: limit.
      */
     private static final String INDEX_PASS = "WITH pending AS (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids "
             + "FROM ledger_heads h CROSS JOIN LATERAL (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids FROM ledger_blocks b "
