@@ -1,8 +1,6 @@
 package dev.warden.app;
 
 import dev.warden.store.sqlite.SqliteStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoints a SQLite store's WAL from a background platform thread, so SQLite's automatic
@@ -12,8 +10,7 @@ import org.slf4j.LoggerFactory;
  * platform thread, because the checkpoint is a native call that would pin a virtual thread's
  * carrier through its fsyncs.
  */
-final class WalCheckpointer implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(WalCheckpointer.class);
+final class WalCheckpointer extends PeriodicTask {
     /**
      * Between checkpoints. Each completed checkpoint lets the next commit restart the WAL, which
      * costs that commit one fsync of the WAL header, so not much more often than SQLite would.
@@ -23,44 +20,16 @@ final class WalCheckpointer implements AutoCloseable {
     static final int SAFETY_PAGES = 10_000;
 
     private final SqliteStore store;
-    private final Thread thread;
-    private volatile boolean running = true;
 
     WalCheckpointer(SqliteStore store) {
+        super("sqlite-wal-checkpoint", INTERVAL_MILLIS, "background WAL checkpoint failed (commits checkpoint themselves meanwhile)");
         this.store = store;
         store.deferAutoCheckpoint(SAFETY_PAGES);
-        this.thread = Thread.ofPlatform().daemon().name("sqlite-wal-checkpoint").unstarted(this::loop);
-        thread.start();
-    }
-
-    private void loop() {
-        boolean warned = false;
-        while (running) {
-            try {
-                Thread.sleep(INTERVAL_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                store.checkpointWal();
-                warned = false;
-            } catch (RuntimeException e) {
-                if (!warned) { // SQLite's own automatic checkpoint still runs meanwhile
-                    LOG.warn("background WAL checkpoint failed (commits checkpoint themselves meanwhile): {}", e.getMessage());
-                    warned = true;
-                }
-            }
-        }
+        start();
     }
 
     @Override
-    public void close() {
-        running = false;
-        thread.interrupt();
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    void runOnce() {
+        store.checkpointWal();
     }
 }
