@@ -57,6 +57,56 @@ class PostgresQueueTest extends QueueContract {
         assertThat(queue.get(held.id()).leaseExpiresAt()).isEqualTo(clock.millis() + 30_000);
     }
 
+    private long analyzeCount() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:" + db.url());
+             ResultSet rs = c.createStatement().executeQuery("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'jobs'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private void enqueueNoops(int n) {
+        List<dev.warden.job.JobSpec> specs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            specs.add(app.parser().parse(dev.warden.testing.TestWarden.noop()));
+        }
+        queue.enqueueAll(specs, "test");
+    }
+
+    /**
+     * The planner's statistics of the jobs table are refreshed as a bulk load grows, at 5,000 rows
+     * and then each time the rows this process enqueued have doubled, and for the columns the hot
+     * plans filter on, not the wide ones.
+     */
+    @Test
+    void aBulkLoadRefreshesTheJobsStatisticsAsItDoubles() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:" + db.url())) {
+            c.createStatement().execute("ALTER TABLE jobs SET (autovacuum_enabled = false)"); // only the queue's ANALYZE, then
+        }
+        long before = analyzeCount();
+        enqueueNoops(4_999);
+        assertThat(analyzeCount()).isEqualTo(before);
+        enqueueNoops(1);
+        assertThat(analyzeCount()).as("at 5,000 rows").isEqualTo(before + 1);
+        enqueueNoops(4_999);
+        assertThat(analyzeCount()).isEqualTo(before + 1);
+        enqueueNoops(1);
+        assertThat(analyzeCount()).as("at 10,000 rows").isEqualTo(before + 2);
+        enqueueNoops(9_999);
+        assertThat(analyzeCount()).as("not again before 20,000").isEqualTo(before + 2);
+        List<String> analyzed = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:" + db.url());
+             ResultSet rs = c.createStatement().executeQuery("SELECT attname FROM pg_stats WHERE tablename = 'jobs' ORDER BY 1")) {
+            while (rs.next()) {
+                analyzed.add(rs.getString(1));
+            }
+        }
+        assertThat(analyzed).contains("id", "state", "priority", "run_after", "slot").doesNotContain("spec", "labels");
+        assertThat(Queue.nextStatisticsDue(0)).isEqualTo(5_000);
+        assertThat(Queue.nextStatisticsDue(5_000)).isEqualTo(10_000);
+        assertThat(Queue.nextStatisticsDue(1_000_000)).isEqualTo(2_000_000);
+    }
+
     /** V11: the keys of the claim path compare byte by byte whatever the database's collation. */
     @Test
     void jobIdsStatesAndChainNamesUseTheCCollation() throws Exception {
