@@ -37,6 +37,10 @@ final class LedgerBlocks extends LedgerTable {
             + "WHERE b.chain = ? AND b.last_seq >= w.start AND b.last_seq < w.start + ? + " + MAX_ENTRIES
             + " AND b.first_seq < w.start + ? AND b.first_seq + e.i - 1 >= w.start ORDER BY 2 LIMIT ?";
 
+    /** Block {@code b} of head {@code h}'s chain lies past that chain's last index row: not indexed yet. */
+    private static final String NOT_INDEXED = "b.chain = h.chain AND b.last_seq > coalesce((SELECT max(x.last_seq) "
+            + "FROM ledger_corr_index x WHERE x.chain = h.chain), 0)";
+
     /**
      * A correlation id's entries, in one snapshot: the blocks in the ranges of {@code
      * ledger_corr_index} rows that list it (its GIN index), and every chain's blocks past its last
@@ -49,8 +53,7 @@ final class LedgerBlocks extends LedgerTable {
             + "CROSS JOIN LATERAL (SELECT b.chain, b.last_seq FROM ledger_blocks b WHERE b.chain = x.chain "
             + "AND b.last_seq BETWEEN x.first_seq AND x.last_seq OFFSET 0) b WHERE x.corr_ids @> ARRAY[?::text] "
             + "UNION SELECT b.chain, b.last_seq FROM ledger_heads h CROSS JOIN LATERAL (SELECT b.chain, b.last_seq "
-            + "FROM ledger_blocks b WHERE b.chain = h.chain AND b.last_seq > coalesce((SELECT max(x.last_seq) "
-            + "FROM ledger_corr_index x WHERE x.chain = h.chain), 0) OFFSET 0) b) "
+            + "FROM ledger_blocks b WHERE " + NOT_INDEXED + " OFFSET 0) b) "
             + ENTRY_ROWS.formatted("hit CROSS JOIN LATERAL (SELECT b.* FROM ledger_blocks b WHERE b.chain = hit.chain "
                     + "AND b.last_seq = hit.last_seq AND b.corr_ids @> ARRAY[?::text] OFFSET 0) b")
             + "WHERE e.corr_id = ? ORDER BY e.ts, b.chain, 2";
@@ -64,8 +67,7 @@ final class LedgerBlocks extends LedgerTable {
      */
     private static final String INDEX_PASS = "WITH pending AS (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids "
             + "FROM ledger_heads h CROSS JOIN LATERAL (SELECT b.chain, b.first_seq, b.last_seq, b.corr_ids FROM ledger_blocks b "
-            + "WHERE b.chain = h.chain AND b.last_seq > coalesce((SELECT max(x.last_seq) FROM ledger_corr_index x "
-            + "WHERE x.chain = h.chain), 0) ORDER BY b.last_seq LIMIT ?) b), "
+            + "WHERE " + NOT_INDEXED + " ORDER BY b.last_seq LIMIT ?) b), "
             + "added AS (INSERT INTO ledger_corr_index (chain, last_seq, first_seq, corr_ids) "
             + "SELECT p.chain, max(p.last_seq), min(p.first_seq), "
             + "coalesce(array_agg(DISTINCT c.id) FILTER (WHERE c.id IS NOT NULL), '{}') "

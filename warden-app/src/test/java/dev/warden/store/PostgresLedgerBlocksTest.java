@@ -58,10 +58,7 @@ class PostgresLedgerBlocksTest {
     }
 
     private long blocks() throws SQLException {
-        try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM ledger_blocks")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return count("SELECT count(*) FROM ledger_blocks");
     }
 
     /** Appends {@code n} entries in one transaction (one block, or several past 256); corr_id job-(i % 7). */
