@@ -88,7 +88,10 @@ public final class WardenApp implements AutoCloseable {
                     .register(new dev.warden.kinds.TriageKind());
             this.projects = dev.warden.config.ProjectRegistry.load(dataDir);
             this.parser = new JobSpecParser(kinds, config.policy(), config.slots().keySet(), projects::refusal);
-            this.evidence = new Evidence(dataDir, store, redactor);
+            this.evidence = new Evidence(dataDir, store, config.evidenceS3()
+                    .<dev.warden.evidence.EvidenceFiles>map(s3 -> new dev.warden.evidence.S3EvidenceFiles(s3,
+                            dev.warden.model.ProviderKeys.fromSystem(secrets::register)::resolve))
+                    .orElseGet(() -> new dev.warden.evidence.StoreEvidenceFiles(store, clock)), redactor);
             this.schedules = new dev.warden.schedule.Schedules(store, ledger, queue, parser, clock);
             this.approvals = new dev.warden.agent.Approvals(store, ledger, clock);
             if (!config.slotsRequireVram().isEmpty()) {
@@ -119,6 +122,7 @@ public final class WardenApp implements AutoCloseable {
         for (dev.warden.model.ModelsConfig.Provider p : config.models().providers().values()) {
             keys.resolve(p.key()).ifPresent(secrets::register);
         }
+        config.evidenceS3().ifPresent(s3 -> keys.resolve(Optional.of(s3.secretAccessKeyRef())).ifPresent(secrets::register));
         for (String f : config.secretFiles()) {
             try {
                 secrets.register(Files.readString(Path.of(f)).strip());
@@ -273,6 +277,14 @@ public final class WardenApp implements AutoCloseable {
         return parser;
     }
 
+    /**
+     * Fails (with the reason) when the configured object store for evidence cannot be used: a
+     * process that runs jobs checks it before claiming any, so evidence is never left on one disk.
+     */
+    public void checkEvidenceStore() {
+        evidence.shared().check();
+    }
+
     public Evidence evidence() {
         return evidence;
     }
@@ -389,6 +401,9 @@ public final class WardenApp implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
+            if (evidence.shared() instanceof dev.warden.evidence.S3EvidenceFiles s3) {
+                s3.close();
+            }
             if (walCheckpointer != null) {
                 walCheckpointer.close();
             }

@@ -44,7 +44,8 @@ final class DoctorCommand implements Callable<Integer> {
             Doctor.Report r = Doctor.run(new Doctor.Subject(app.dataDir(), Optional.of(app.store()), null, app.config(), app.clock(),
                     ProviderKeys.fromSystem(),
                     () -> ProviderProbes.probeAll(app.config().models(), ProviderKeys.fromSystem(), app.redactor(), CanaryCommand.PROBE_MAX_WAIT),
-                    Sandbox.Bwrap::find, app.config().slotsRequireVram().isEmpty() ? Optional.empty() : Optional.of(app.vramGate())));
+                    Sandbox.Bwrap::find, app.config().slotsRequireVram().isEmpty() ? Optional.empty() : Optional.of(app.vramGate()),
+                    app.config().evidenceS3().map(x -> app.evidence().shared())));
             print(r, app.redactor());
             return r.exitCode();
         }
@@ -60,7 +61,7 @@ final class DoctorCommand implements Callable<Integer> {
         Doctor.Report r = Doctor.run(new Doctor.Subject(dataDir, Optional.empty(), redactor.scrub(String.valueOf(cause.getMessage())),
                 config, main.clock, ProviderKeys.fromSystem(),
                 () -> ProviderProbes.probeAll(config.models(), ProviderKeys.fromSystem(), redactor, CanaryCommand.PROBE_MAX_WAIT),
-                Sandbox.Bwrap::find, Optional.empty()));
+                Sandbox.Bwrap::find, Optional.empty(), Optional.empty()));
         print(r, redactor);
         return r.exitCode();
     }

@@ -40,6 +40,12 @@ final class UpCommand implements Callable<Integer> {
         }
         PrintWriter out = main.spec.commandLine().getOut();
         WardenApp app = main.openApp();
+        try {
+            app.checkEvidenceStore(); // fail closed: no job runs whose evidence could not be kept
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
         Logs.toFile(app.dataDir());
         ConsoleToken.Loaded token = ConsoleToken.loadOrCreate(app.dataDir());
         app.secrets().register(token.token());

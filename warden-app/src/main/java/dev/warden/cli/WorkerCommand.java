@@ -28,6 +28,12 @@ final class WorkerCommand implements Callable<Integer> {
             throw WardenException.badInput("--concurrency: must be at least 1");
         }
         WardenApp app = main.openApp();
+        try {
+            app.checkEvidenceStore(); // fail closed: no job runs whose evidence could not be kept
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
         Logs.toFile(app.dataDir());
         WorkerPool pool = app.newWorkerPool(concurrency != null ? concurrency : app.config().concurrency());
         if (once) {

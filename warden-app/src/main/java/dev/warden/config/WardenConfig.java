@@ -26,6 +26,7 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
     static WardenConfig from(JsonNode doc, Optional<Path> source, List<String> defaultRoots) {
         List<String> errors = new ArrayList<>();
         dev.warden.model.ModelsConfig models = dev.warden.model.ModelsConfig.parse(doc.path("models"), errors);
+        dev.warden.evidence.S3Settings.parse(doc.path("evidence_store").path("s3"), errors);
         doc.path("slots_require_vram").fieldNames().forEachRemaining(slot -> {
             if (!doc.path("slots").has(slot)) {
                 errors.add("slots_require_vram." + slot + ": no slot '" + slot + "' in slots (declare it with its capacity)");
@@ -95,6 +96,11 @@ public record WardenConfig(Optional<Path> source, Optional<String> nodeId, Opera
                     e.getValue().path("allow_no_nvidia_smi").asBoolean(false)));
         }
         return out;
+    }
+
+    /** {@code evidence_store.s3}: the object store that keeps evidence files, when configured (checked at load). */
+    public Optional<dev.warden.evidence.S3Settings> evidenceS3() {
+        return dev.warden.evidence.S3Settings.parse(raw.path("evidence_store").path("s3"), new ArrayList<>());
     }
 
     public static WardenConfig defaults(List<String> defaultRoots) {

@@ -91,7 +91,8 @@ public final class Doctor {
     /** What the doctor looks at. {@code store} is empty when it could not be opened ({@code storeError}). */
     public record Subject(Path dataDir, Optional<Store> store, String storeError, WardenConfig config, Clock clock,
                           ProviderKeys keys, Supplier<List<ProviderProbes.Probe>> providers,
-                          Supplier<Optional<Sandbox.Bwrap>> bwrap, Optional<VramGate> vram) {}
+                          Supplier<Optional<Sandbox.Bwrap>> bwrap, Optional<VramGate> vram,
+                          Optional<dev.warden.evidence.EvidenceFiles> objectStore) {}
 
     private Doctor() {}
 
@@ -105,6 +106,7 @@ public final class Doctor {
         checks.add(keys(s.config().models(), s.keys()));
         checks.add(providers(s.providers().get()));
         checks.add(bubblewrap(s.bwrap().get(), s.config().policy().isolation()));
+        s.objectStore().ifPresent(f -> checks.add(evidenceStore(f)));
         if (s.store().isPresent() && checks.get(0).level() == Level.PASS) {
             checks.add(workers(WorkerHealth.read(s.store().get(), s.clock().millis(),
                     WorkerHealth.aliveWithin(s.config().lease(), s.config().tick()))));
@@ -122,6 +124,17 @@ public final class Doctor {
             g.requirements().keySet().forEach(slot -> checks.add(vram(slot, g.verdict(slot).orElseThrow())));
         });
         return new Report(List.copyOf(checks));
+    }
+
+    /** An object store configured for evidence files ({@code evidence_store.s3}): reachable with its keys. */
+    static Check evidenceStore(dev.warden.evidence.EvidenceFiles files) {
+        try {
+            files.check();
+            return Check.pass("evidence", "evidence files in " + files.describe() + ", reachable");
+        } catch (RuntimeException e) {
+            return Check.fail("evidence", e.getMessage(),
+                    "create the bucket, or fix evidence_store.s3 (endpoint, keys); up and worker refuse to start meanwhile");
+        }
     }
 
     static Check store(Optional<Store> store, String error) {

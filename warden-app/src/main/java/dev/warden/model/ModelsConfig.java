@@ -179,7 +179,8 @@ public record ModelsConfig(Map<String, Provider> providers, Map<String, ModelDef
         }
     }
 
-    private static void checkKeyFile(Path file, String at, List<String> errors) {
+    /** Adds to {@code errors} why an existing key file at {@code at} must not be used (a missing one may be provisioned later). */
+    public static void checkKeyFile(Path file, String at, List<String> errors) {
         if (!Files.exists(file)) {
             return; // reported as missing_key by status and doctor; a key may be provisioned after the config
         }

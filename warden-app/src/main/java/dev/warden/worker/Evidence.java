@@ -2,6 +2,7 @@ package dev.warden.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.common.Json;
+import dev.warden.evidence.EvidenceFiles;
 import dev.warden.ledger.Redactor;
 import dev.warden.queue.JobJson;
 import dev.warden.store.JobRow;
@@ -25,12 +26,20 @@ import java.util.stream.Stream;
 public final class Evidence {
     private final Path root;
     private final Store store;
+    private final EvidenceFiles shared;
     private final Redactor redactor;
 
-    public Evidence(Path dataDir, Store store, Redactor redactor) {
+    /** {@code shared} keeps the artifacts and content that other nodes serve (the store, or an object store). */
+    public Evidence(Path dataDir, Store store, EvidenceFiles shared, Redactor redactor) {
         this.root = dataDir.resolve("evidence");
         this.store = store;
+        this.shared = shared;
         this.redactor = redactor;
+    }
+
+    /** Where the files other nodes serve are kept. */
+    public EvidenceFiles shared() {
+        return shared;
     }
 
     /** What a job id may be, as a path segment (compiled once: every attempt resolves its directory). */
@@ -48,11 +57,11 @@ public final class Evidence {
     }
 
     /**
-     * With a shared store, copies the job's artifacts written on this node into the store, so any
-     * node can serve them. Called after the attempt's outcome is recorded.
+     * With a shared store or an object store, copies the job's artifacts and content written on
+     * this node there, so any node can serve them. Called after the attempt's outcome is recorded.
      */
     public void publishArtifacts(JobRow job) {
-        if (!store.shared()) {
+        if (!shared.enabled()) {
             return;
         }
         for (String sub : List.of("artifacts", "content")) {
@@ -62,11 +71,7 @@ public final class Evidence {
             }
             try (Stream<Path> files = Files.list(d)) {
                 for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
-                    byte[] content = Files.readAllBytes(f);
-                    store.write(tx -> {
-                        tx.putEvidenceFile(job.id(), sub + "/" + f.getFileName(), content, System.currentTimeMillis());
-                        return null;
-                    });
+                    shared.put(job.id(), sub + "/" + f.getFileName(), Files.readAllBytes(f));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot publish the " + sub + " of " + job.id(), e);
@@ -100,9 +105,9 @@ public final class Evidence {
         Path dir = dir(job.id());
         try {
             Files.createDirectories(dir.resolve("artifacts"));
-            if (fetchShared && store.shared()) {
+            if (fetchShared && shared.enabled()) {
                 // artifacts another node wrote: fetch what this node does not have
-                for (java.util.Map.Entry<String, byte[]> e : store.read(tx -> tx.evidenceFiles(job.id())).entrySet()) {
+                for (java.util.Map.Entry<String, byte[]> e : shared.get(job.id()).entrySet()) {
                     Path local = dir.resolve(e.getKey()).normalize();
                     if ((local.startsWith(dir.resolve("artifacts")) || local.startsWith(dir.resolve("content"))) && (!Files.exists(local)
                             || Files.size(local) != e.getValue().length)) {
