@@ -91,38 +91,83 @@ final class JdbcTx implements Tx {
             return;
         }
         sql(() -> {
+            if (postgres()) {
+                insertJobsAtOnce(rows);
+                return null;
+            }
             PreparedStatement ps = prep("INSERT INTO jobs (" + JOB_COLUMNS
                     + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
             for (JobRow r : rows) {
-            ps.setString(1, r.id());
-            ps.setString(2, r.kind());
-            ps.setString(3, r.project());
-            ps.setString(4, r.state().name());
-            ps.setInt(5, r.priority());
-            ps.setLong(6, r.runAfter());
-            ps.setInt(7, r.attempts());
-            ps.setInt(8, r.maxAttempts());
-            ps.setLong(9, r.claims());
-            ps.setBoolean(10, r.retryOnLeaseLoss());
-            ps.setString(11, r.idempotencyKey());
-            ps.setString(12, r.slot());
-            ps.setString(13, r.spec());
-            ps.setString(14, r.labels());
-            ps.setString(15, r.result());
-            ps.setString(16, r.errorCode());
-            ps.setString(17, r.errorMessage());
-            ps.setString(18, r.leaseOwner());
-            setLong(ps, 19, r.leaseExpiresAt());
-            ps.setBoolean(20, r.cancelRequested());
-            ps.setLong(21, r.createdAt());
-            ps.setLong(22, r.updatedAt());
-            setLong(ps, 23, r.startedAt());
-            setLong(ps, 24, r.finishedAt());
-            ps.addBatch();
+                ps.setString(1, r.id());
+                ps.setString(2, r.kind());
+                ps.setString(3, r.project());
+                ps.setString(4, r.state().name());
+                ps.setInt(5, r.priority());
+                ps.setLong(6, r.runAfter());
+                ps.setInt(7, r.attempts());
+                ps.setInt(8, r.maxAttempts());
+                ps.setLong(9, r.claims());
+                ps.setBoolean(10, r.retryOnLeaseLoss());
+                ps.setString(11, r.idempotencyKey());
+                ps.setString(12, r.slot());
+                ps.setString(13, r.spec());
+                ps.setString(14, r.labels());
+                ps.setString(15, r.result());
+                ps.setString(16, r.errorCode());
+                ps.setString(17, r.errorMessage());
+                ps.setString(18, r.leaseOwner());
+                setLong(ps, 19, r.leaseExpiresAt());
+                ps.setBoolean(20, r.cancelRequested());
+                ps.setLong(21, r.createdAt());
+                ps.setLong(22, r.updatedAt());
+                setLong(ps, 23, r.startedAt());
+                setLong(ps, 24, r.finishedAt());
+                ps.addBatch();
             }
             ps.executeBatch();
             return null;
         });
+    }
+
+    /**
+     * PostgreSQL: every row in one statement, a column per array parameter ({@code unnest}): the
+     * server plans and runs one INSERT instead of one per row, which was over a third of an
+     * enqueue's time as a JDBC batch.
+     */
+    private static final String INSERT_JOBS_AT_ONCE = "INSERT INTO jobs (" + JOB_COLUMNS + ") SELECT * FROM unnest("
+            + "?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::bigint[], ?::int[], ?::int[], ?::bigint[], ?::boolean[], "
+            + "?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::boolean[], "
+            + "?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])";
+
+    private void insertJobsAtOnce(List<JobRow> rows) throws SQLException {
+        int n = rows.size();
+        Object[][] cols = new Object[24][];
+        for (int c = 0; c < 24; c++) {
+            cols[c] = switch (c) {
+                case 4, 6, 7 -> new Integer[n];
+                case 5, 8, 18, 20, 21, 22, 23 -> new Long[n];
+                case 9, 19 -> new Boolean[n];
+                default -> new String[n];
+            };
+        }
+        for (int i = 0; i < n; i++) {
+            JobRow r = rows.get(i);
+            Object[] v = {r.id(), r.kind(), r.project(), r.state().name(), r.priority(), r.runAfter(), r.attempts(),
+                    r.maxAttempts(), r.claims(), r.retryOnLeaseLoss(), r.idempotencyKey(), r.slot(), r.spec(), r.labels(),
+                    r.result(), r.errorCode(), r.errorMessage(), r.leaseOwner(), r.leaseExpiresAt(), r.cancelRequested(),
+                    r.createdAt(), r.updatedAt(), r.startedAt(), r.finishedAt()};
+            for (int c = 0; c < 24; c++) {
+                cols[c][i] = v[c];
+            }
+        }
+        PreparedStatement ps = prep(INSERT_JOBS_AT_ONCE);
+        java.sql.Connection conn = ps.getConnection();
+        for (int c = 0; c < 24; c++) {
+            String type = cols[c] instanceof Integer[] ? "int4" : cols[c] instanceof Long[] ? "int8"
+                    : cols[c] instanceof Boolean[] ? "bool" : "text";
+            ps.setArray(c + 1, conn.createArrayOf(type, cols[c]));
+        }
+        ps.executeUpdate();
     }
 
     @Override
