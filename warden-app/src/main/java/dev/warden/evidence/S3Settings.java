@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 public record S3Settings(URI endpoint, String region, String bucket, String prefix, String accessKeyIdRef,
                          String secretAccessKeyRef) {
-    /** The shape the JSON Schema checks too; here so a settings object built in code is held to it. */
+    /** S3's bucket naming rule (the JSON Schema checks only the length). */
     static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     /** The settings under {@code evidence_store.s3}, or empty; semantic problems go to {@code errors}, each naming its field. */
