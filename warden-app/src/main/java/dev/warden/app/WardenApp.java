@@ -401,9 +401,7 @@ public final class WardenApp implements AutoCloseable {
     @Override
     public void close() {
         synchronized (this) {
-            if (evidence.shared() instanceof dev.warden.evidence.S3EvidenceFiles s3) {
-                s3.close();
-            }
+            evidence.shared().close();
             if (walCheckpointer != null) {
                 walCheckpointer.close();
             }

@@ -9,7 +9,7 @@ import java.util.Map;
  * when {@code evidence_store.s3} is configured). The rest of a bundle ({@code events.jsonl},
  * {@code summary.md}) is rendered from the store on whichever node reads it.
  */
-public interface EvidenceFiles {
+public interface EvidenceFiles extends AutoCloseable {
     /** Whether files are kept here at all; false for one machine's store, where the worker's disk is the only copy. */
     boolean enabled();
 
@@ -27,4 +27,8 @@ public interface EvidenceFiles {
 
     /** Where the files are, for messages and {@code warden doctor}: no credential in it. */
     String describe();
+
+    /** Releases what it holds (an object store's HTTP client); the store's table holds nothing. */
+    @Override
+    default void close() {}
 }

@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * the cloud instance metadata service over the network, is never used. Checksums are sent only
  * where S3 requires them, which every S3-compatible server accepts.
  */
-public final class S3EvidenceFiles implements EvidenceFiles, AutoCloseable {
+public final class S3EvidenceFiles implements EvidenceFiles {
     /** Names a bundle file may have: one file under artifacts/ or content/ (what the worker publishes). */
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("(artifacts|content)/[^/]+");
 
