@@ -50,8 +50,9 @@ import java.util.Set;
  *                         turn per ~64 jobs, so its per-turn code reaches C2 only after tens of thousands)
  *   --peer-threads N      worker threads of every system in the side-by-side [8]
  *   --peer-stores LIST    postgresql,sqlite [both]
- *   --peer-systems LIST   floor,warden,db-scheduler,jobrunr,jobrunr-pool1 (JobRunr on SQLite with a
- *                         pool of one connection, an extra row) [all]
+ *   --peer-systems LIST   floor,floor-ledger,warden,db-scheduler,jobrunr,jobrunr-pool1 (floor-ledger:
+ *                         the floor plus a minimal hash-chained ledger; jobrunr-pool1: JobRunr on
+ *                         SQLite with a pool of one connection, an extra row) [all]
  *   --peer-timeout S      a drain still running after S seconds is stopped and reported as
  *                         unfinished, with the rate it reached [180]
  *   --peer-rounds N       measured drains per system and store, interleaved; the report shows each
@@ -123,7 +124,7 @@ public final class QueueBench {
                         o.getOrDefault("pg", PeerBench.defaultPgUrl()),
                         Arrays.stream(o.getOrDefault("peer-stores", "postgresql,sqlite").split(","))
                                 .map(s -> PeerTarget.Kind.valueOf(s.strip().toUpperCase(Locale.ROOT))).toList(),
-                        Arrays.stream(o.getOrDefault("peer-systems", "floor,warden,db-scheduler,jobrunr,jobrunr-pool1").split(","))
+                        Arrays.stream(o.getOrDefault("peer-systems", "floor,floor-ledger,warden,db-scheduler,jobrunr,jobrunr-pool1").split(","))
                                 .map(String::strip).toList(), intOpt(o, "peer-timeout", 180), intOpt(o, "peer-rounds", 3)));
             }
         } finally {

@@ -31,13 +31,44 @@ import java.util.concurrent.locks.ReentrantLock;
  *       its room is free when it ends, its completion goes in the next turn.</li>
  * </ul>
  * Enqueue-to-start is {@code started_at - created_at}, both written by the loop (claim time), as for Warden.
+ *
+ * <p>With a ledger ({@link #withLedger}) the same loop also keeps the least a queue under SPEC
+ * section 3 must: for every state change (enqueued, claimed, succeeded) one entry, its canonical
+ * JSON envelope hashed with SHA-256 over the previous entry's hash, stored in the transaction of the
+ * change, and the chain's head moved once per transaction ({@link MinimalLedger}). It prices the
+ * contract, so that Warden's distance from the plain floor can be split into what any queue that
+ * keeps that ledger pays and what Warden's own code adds.
  */
 final class RawJdbcFloor implements PeerScenario {
     private static final int POLL_MS = WardenPeerScenario.POLL_MS;
+    /** The lease a claimed entry records (Warden's default). */
+    private static final long LEASE_MS = 60_000;
+    static final String SYSTEM = "raw JDBC floor";
+
+    private final boolean ledger;
+
+    private RawJdbcFloor(boolean ledger) {
+        this.ledger = ledger;
+    }
+
+    /** The plain floor: no ledger. */
+    static RawJdbcFloor plain() {
+        return new RawJdbcFloor(false);
+    }
+
+    /** The floor that also keeps a minimal hash-chained ledger (an entry per state change). */
+    static RawJdbcFloor withLedger() {
+        return new RawJdbcFloor(true);
+    }
+
+    /** Whether a reported system is one of the floors (not a peer). */
+    static boolean isFloor(String system) {
+        return system.startsWith(SYSTEM);
+    }
 
     @Override
     public String system() {
-        return "raw JDBC floor";
+        return ledger ? SYSTEM + " + minimal ledger" : SYSTEM;
     }
 
     @Override
@@ -47,9 +78,10 @@ final class RawJdbcFloor implements PeerScenario {
 
     @Override
     public String configuration(PeerTarget.Kind store) {
-        return store == PeerTarget.Kind.POSTGRESQL
-                ? "HikariCP pool of 8; claim `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`; no ledger"
-                : "one writer connection (as Warden); claim `UPDATE … RETURNING` in `BEGIN IMMEDIATE`; no ledger";
+        String loop = store == PeerTarget.Kind.POSTGRESQL
+                ? "HikariCP pool of 8; claim `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`"
+                : "one writer connection (as Warden); claim `UPDATE … RETURNING` in `BEGIN IMMEDIATE`";
+        return loop + "; " + (ledger ? MinimalLedger.describe(store) : "no ledger");
     }
 
     /** How the loop reaches the database: a pool on PostgreSQL, the one writer connection on SQLite. */
@@ -72,6 +104,7 @@ final class RawJdbcFloor implements PeerScenario {
                     "CREATE TABLE floor_jobs (id " + (pg ? "BIGSERIAL" : "INTEGER") + " PRIMARY KEY, payload TEXT NOT NULL, "
                             + "state SMALLINT NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT)",
                     "CREATE INDEX floor_claim ON floor_jobs (id) WHERE state = 0");
+            MinimalLedger chain = ledger ? MinimalLedger.create(monitor, pg) : null;
             try (Db db = pg ? pooled(target.pool("floor", 8)) : single(target.connect())) {
                 long t1 = System.nanoTime();
                 for (int from = 0; from < jobs; from += batch) {
@@ -87,12 +120,15 @@ final class RawJdbcFloor implements PeerScenario {
                             }
                             ps.executeBatch();
                         }
+                        if (chain != null) {
+                            chain.append(c, enqueued(c, n), now);
+                        }
                         return null;
                     });
                 }
                 double enqueueMs = Stats.elapsedMs(t1);
 
-                Loop loop = new Loop(db, pg, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads), jobs);
+                Loop loop = new Loop(db, pg, chain, threads, dev.warden.worker.WorkerPool.claimBatch(java.util.OptionalInt.empty(), threads), jobs);
                 long t2 = System.nanoTime();
                 loop.start();
                 PeerRun.Drain drain;
@@ -107,9 +143,24 @@ final class RawJdbcFloor implements PeerScenario {
                 return new PeerRun.Result(system(), version(), target.kind(), jobs, loop.completed.get(), enqueueMs,
                         drain.ms(), Stats.percentile(waits, 50), Stats.percentile(waits, 99),
                         Stats.percentile(waits, 100), loop.executions.get(), 0, "claim (`started_at`)",
-                        drain.cpu(), drain.pg(), "", error);
+                        drain.cpu(), drain.pg(), chain == null ? "" : chain.note(monitor), error);
             }
         }
+    }
+
+    /** The entries of a batch just inserted: the last {@code n} ids (the enqueue is the only writer then). */
+    private static List<MinimalLedger.Draft> enqueued(Connection c, int n) throws SQLException {
+        List<MinimalLedger.Draft> drafts = new ArrayList<>(n);
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM floor_jobs ORDER BY id DESC LIMIT ?")) {
+            ps.setInt(1, n);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    drafts.add(MinimalLedger.enqueued(rs.getLong(1)));
+                }
+            }
+        }
+        java.util.Collections.reverse(drafts);
+        return drafts;
     }
 
     private static Db pooled(HikariDataSource ds) {
@@ -175,6 +226,7 @@ final class RawJdbcFloor implements PeerScenario {
     private static final class Loop {
         private final Db db;
         private final boolean pg;
+        private final MinimalLedger chain;
         private final int claimBatch;
         private final int limit;
         private final int jobs;
@@ -188,9 +240,10 @@ final class RawJdbcFloor implements PeerScenario {
         volatile String failure;
         private Thread dispatcher;
 
-        Loop(Db db, boolean pg, int threads, int claimBatch, int jobs) {
+        Loop(Db db, boolean pg, MinimalLedger chain, int threads, int claimBatch, int jobs) {
             this.db = db;
             this.pg = pg;
+            this.chain = chain;
             this.claimBatch = claimBatch;
             this.limit = dev.warden.worker.WorkerPool.MAX_HOLD * threads;
             this.jobs = jobs;
@@ -230,8 +283,16 @@ final class RawJdbcFloor implements PeerScenario {
                     done.sort(Long::compare);
                     int claimWant = want;
                     List<Long> ids = db.tx(c -> {
-                        complete(c, done);
-                        return claimWant > 0 ? claim(c, claimWant) : List.<Long>of();
+                        long now = System.currentTimeMillis();
+                        complete(c, done, now);
+                        List<Long> claimed = claimWant > 0 ? claim(c, claimWant, now) : List.<Long>of();
+                        if (chain != null) {
+                            List<MinimalLedger.Draft> drafts = new ArrayList<>(done.size() + claimed.size());
+                            done.forEach(id -> drafts.add(MinimalLedger.succeeded(id)));
+                            claimed.forEach(id -> drafts.add(MinimalLedger.claimed(id, now + LEASE_MS)));
+                            chain.append(c, drafts, now);
+                        }
+                        return claimed;
                     });
                     completed.addAndGet(done.size());
                     done.clear();
@@ -254,13 +315,12 @@ final class RawJdbcFloor implements PeerScenario {
             }
         }
 
-        private void complete(Connection c, List<Long> ids) throws SQLException {
+        private void complete(Connection c, List<Long> ids, long now) throws SQLException {
             if (ids.isEmpty()) {
                 return;
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE floor_jobs SET state = 2, finished_at = ? WHERE id = ? AND state = 1")) {
-                long now = System.currentTimeMillis();
                 for (long id : ids) {
                     ps.setLong(1, now);
                     ps.setLong(2, id);
@@ -270,11 +330,11 @@ final class RawJdbcFloor implements PeerScenario {
             }
         }
 
-        private List<Long> claim(Connection c, int max) throws SQLException {
+        private List<Long> claim(Connection c, int max, long now) throws SQLException {
             String sql = "UPDATE floor_jobs SET state = 1, started_at = ? WHERE id IN (SELECT id FROM floor_jobs "
                     + "WHERE state = 0 ORDER BY id LIMIT ?" + (pg ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING id";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setLong(1, System.currentTimeMillis());
+                ps.setLong(1, now);
                 ps.setInt(2, max);
                 List<Long> ids = new ArrayList<>(max);
                 try (ResultSet rs = ps.executeQuery()) {
