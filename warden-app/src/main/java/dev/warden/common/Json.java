@@ -63,46 +63,104 @@ public final class Json {
 
     /** Canonical JSON: object keys sorted by code point, no insignificant whitespace. */
     public static String canonical(JsonNode node) {
+        StringBuilder b = new StringBuilder(128);
+        appendCanonical(b, node);
+        return b.toString();
+    }
+
+    /**
+     * Appends {@link #canonical}'s text of {@code node}, written directly rather than through a
+     * generator: text exactly as Jackson's generator writes it (members sorted by
+     * {@link String#compareTo}, strings escaped by Jackson's own encoder, whole numbers in decimal).
+     * Other numbers, binary and POJO nodes go through the generator, one leaf at a time. Sealing a
+     * ledger entry does this for every entry's details.
+     */
+    public static void appendCanonical(StringBuilder b, JsonNode node) {
+        if (node.isObject()) {
+            int n = node.size();
+            if (n == 0) {
+                b.append("{}");
+                return;
+            }
+            List<Map.Entry<String, JsonNode>> fields = new ArrayList<>(n);
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                fields.add(it.next());
+            }
+            if (n > 1) {
+                fields.sort(Map.Entry.comparingByKey());
+            }
+            char sep = '{';
+            for (Map.Entry<String, JsonNode> f : fields) {
+                b.append(sep);
+                appendQuoted(b, f.getKey());
+                b.append(':');
+                appendCanonical(b, f.getValue());
+                sep = ',';
+            }
+            b.append('}');
+        } else if (node.isArray()) {
+            char sep = '[';
+            for (JsonNode element : node) {
+                b.append(sep);
+                appendCanonical(b, element);
+                sep = ',';
+            }
+            b.append(sep == '[' ? "[]" : "]");
+        } else if (node.isTextual()) {
+            appendQuoted(b, node.textValue());
+        } else if (node.isInt() || node.isLong() || node.isShort()) {
+            b.append(node.longValue());
+        } else if (node.isBoolean()) {
+            b.append(node.booleanValue());
+        } else if (node.isNull()) {
+            b.append("null");
+        } else {
+            b.append(viaGenerator(node));
+        }
+    }
+
+    /** A leaf {@link #appendCanonical} does not write itself, as Jackson's generator writes it. */
+    private static String viaGenerator(JsonNode node) {
         StringWriter out = new StringWriter();
         try (JsonGenerator gen = MAPPER.getFactory().createGenerator(out)) {
-            writeCanonical(gen, node);
+            if (node.isNumber()) {
+                // as writeTree would (a numeric node's serialize() ignores the provider), without its serializer lookup
+                ((com.fasterxml.jackson.databind.node.NumericNode) node).serialize(gen, null);
+            } else {
+                MAPPER.writeTree(gen, node);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toString();
     }
 
-    private static void writeCanonical(JsonGenerator gen, JsonNode node) throws IOException {
-        if (node.isObject()) {
-            List<Map.Entry<String, JsonNode>> fields = new ArrayList<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                fields.add(it.next());
-            }
-            fields.sort(Map.Entry.comparingByKey());
-            gen.writeStartObject();
-            for (Map.Entry<String, JsonNode> f : fields) {
-                gen.writeFieldName(f.getKey());
-                writeCanonical(gen, f.getValue());
-            }
-            gen.writeEndObject();
-        } else if (node.isArray()) {
-            gen.writeStartArray();
-            for (JsonNode element : node) {
-                writeCanonical(gen, element);
-            }
-            gen.writeEndArray();
-        } else if (node.isTextual()) {
-            gen.writeString(node.textValue());
-        } else if (node.isNumber()) {
-            // numeric nodes write themselves exactly as writeTree would (their serialize() ignores the
-            // provider), without its serializer lookup, which was a third of sealing a ledger entry
-            ((com.fasterxml.jackson.databind.node.NumericNode) node).serialize(gen, null);
-        } else if (node.isBoolean()) {
-            gen.writeBoolean(node.booleanValue());
-        } else if (node.isNull()) {
-            gen.writeNull();
-        } else {
-            MAPPER.writeTree(gen, node);
+    /**
+     * Appends {@code s} as a JSON string, exactly as Jackson's generator writes it ({@code null} as
+     * {@code null}): it escapes control characters, quotes and backslashes, nothing else, so a string
+     * without them (most members: ids, event names, hashes, times) is copied as it is.
+     */
+    public static void appendQuoted(StringBuilder b, String s) {
+        if (s == null) {
+            b.append("null");
+            return;
         }
+        b.append('"');
+        if (needsEscape(s)) {
+            com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
+        } else {
+            b.append(s);
+        }
+        b.append('"');
+    }
+
+    private static boolean needsEscape(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -44,61 +44,39 @@ public record Envelope(long seq, String ts, String event, String severity, Strin
         return n;
     }
 
-    /**
-     * {@code Json.canonical(toJson(false))}, written directly: the envelope's members in sorted order
-     * around the canonical details, strings escaped by Jackson's own encoder (the same rules as its
-     * generator). Sealing does this for every ledger entry; building and sorting an object tree per
-     * entry was most of that work.
-     */
+    /** {@code Json.canonical(toJson(false))}: see {@link #canonicalWithoutHash(long, String, String, String, String, String, String, String, String, String)}. */
     public String canonicalWithoutHash() {
-        String d = Json.canonical(details == null ? Json.object() : details);
-        StringBuilder b = new StringBuilder(d.length() + 320);
-        b.append("{\"actor\":");
-        quote(b, actor);
-        b.append(",\"chain\":");
-        quote(b, chain);
-        b.append(",\"component\":");
-        quote(b, component);
-        b.append(",\"corr_id\":");
-        quote(b, corrId);
-        b.append(",\"details\":").append(d).append(",\"event\":");
-        quote(b, event);
-        b.append(",\"prev_hash\":");
-        quote(b, prevHash);
-        b.append(",\"schema\":\"").append(SCHEMA).append("\",\"seq\":").append(seq).append(",\"severity\":");
-        quote(b, severity);
-        b.append(",\"ts\":");
-        quote(b, ts);
-        return b.append('}').toString();
-    }
-
-    private static void quote(StringBuilder b, String s) {
-        if (s == null) {
-            b.append("null");
-            return;
-        }
-        b.append('"');
-        if (needsEscape(s)) {
-            com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
-        } else {
-            b.append(s); // what the encoder would write: it escapes only these characters
-        }
-        b.append('"');
+        return canonicalWithoutHash(seq, ts, event, severity, component, corrId, actor, chain,
+                Json.canonical(details == null ? Json.object() : details), prevHash);
     }
 
     /**
-     * Whether Jackson's encoder changes {@code s}: it escapes control characters, quotes and
-     * backslashes, nothing else. Most members (chain, event, hashes, the time, a job id) have none,
-     * and copying them is a fifth of the sealing it replaced.
+     * The canonical JSON of an entry without its hash, written directly: the envelope's members in
+     * sorted order around the details' canonical text ({@code detailsCanonical}), strings quoted as
+     * Jackson's generator quotes them. Sealing does this for every ledger entry; building and
+     * sorting an object tree per entry was most of that work.
      */
-    private static boolean needsEscape(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || c == '"' || c == '\\') {
-                return true;
-            }
-        }
-        return false;
+    public static String canonicalWithoutHash(long seq, String ts, String event, String severity, String component,
+                                              String corrId, String actor, String chain, String detailsCanonical,
+                                              String prevHash) {
+        StringBuilder b = new StringBuilder(detailsCanonical.length() + 320);
+        b.append("{\"actor\":");
+        Json.appendQuoted(b, actor);
+        b.append(",\"chain\":");
+        Json.appendQuoted(b, chain);
+        b.append(",\"component\":");
+        Json.appendQuoted(b, component);
+        b.append(",\"corr_id\":");
+        Json.appendQuoted(b, corrId);
+        b.append(",\"details\":").append(detailsCanonical).append(",\"event\":");
+        Json.appendQuoted(b, event);
+        b.append(",\"prev_hash\":");
+        Json.appendQuoted(b, prevHash);
+        b.append(",\"schema\":\"").append(SCHEMA).append("\",\"seq\":").append(seq).append(",\"severity\":");
+        Json.appendQuoted(b, severity);
+        b.append(",\"ts\":");
+        Json.appendQuoted(b, ts);
+        return b.append('}').toString();
     }
 
     public ObjectNode toJson() {

@@ -37,8 +37,9 @@ public final class Ledger {
         return redactor;
     }
 
-    public Envelope append(Tx tx, EventDraft draft) {
-        return append(tx, List.of(draft)).get(0);
+    /** Appends one entry within {@code tx}; returns the chain's head after it (the entry's seq and hash). */
+    public LedgerHead append(Tx tx, EventDraft draft) {
+        return append(tx, List.of(draft));
     }
 
     /**
@@ -55,17 +56,20 @@ public final class Ledger {
     /** Guesses tried in one append while appenders of this process keep moving the head. */
     private static final int IN_PROCESS_RETRIES = 3;
 
-    /** Redacts, seals and stores the drafts in order, within {@code tx}. */
-    public List<Envelope> append(Tx tx, List<EventDraft> drafts) {
+    /**
+     * Redacts, seals and stores the drafts in order, within {@code tx}; returns the chain's head
+     * after them (the last entry's seq and hash), or null when there were none.
+     */
+    public LedgerHead append(Tx tx, List<EventDraft> drafts) {
         if (drafts.isEmpty()) {
-            return List.of();
+            return null;
         }
         LedgerHead guess = lastHead.get();
         for (int tries = 0; guess != null && tries < IN_PROCESS_RETRIES && System.nanoTime() - guessMissedAt >= GUESS_PAUSE_NANOS; tries++) {
             Sealed s = seal(guess, drafts);
             if (tx.appendLedgerIfHead(guess, s.rows(), s.head())) {
                 lastHead.compareAndSet(guess, s.head());
-                return s.envelopes();
+                return s.head();
             }
             LedgerHead moved = lastHead.get();
             if (moved == guess) {
@@ -86,31 +90,28 @@ public final class Ledger {
         tx.insertLedgerEntries(s.rows());
         tx.putLedgerHead(s.head());
         lastHead.set(s.head());
-        return s.envelopes();
+        return s.head();
     }
 
-    private record Sealed(List<Envelope> envelopes, List<LedgerRow> rows, LedgerHead head) {}
+    private record Sealed(List<LedgerRow> rows, LedgerHead head) {}
 
     private Sealed seal(LedgerHead head, List<EventDraft> drafts) {
         long seq = head.seq();
         String prev = head.hash();
         long now = clock.millis();
         String ts = Envelope.formatTs(java.time.Instant.ofEpochMilli(now));
-        List<Envelope> sealed = new ArrayList<>(drafts.size());
         List<LedgerRow> rows = new ArrayList<>(drafts.size());
         for (EventDraft d : drafts) {
             seq++;
-            Envelope unsealed = new Envelope(seq, ts, d.event(), d.severity().name(), d.component(),
-                    redactor.scrub(d.corrId()), redactor.scrub(d.actor()), chain, redactor.redact(d.details()), prev, null);
-            String canonical = unsealed.canonicalWithoutHash();
+            String corrId = redactor.scrub(d.corrId());
+            String details = d.details() == null ? "{}" : redactor.redactedCanonical(d.details());
+            String canonical = Envelope.canonicalWithoutHash(seq, ts, d.event(), d.severity().name(), d.component(),
+                    corrId, redactor.scrub(d.actor()), chain, details, prev);
             String hash = Ids.sha256Hex(canonical);
-            Envelope env = new Envelope(seq, ts, unsealed.event(), unsealed.severity(), unsealed.component(),
-                    unsealed.corrId(), unsealed.actor(), chain, unsealed.details(), prev, hash);
-            sealed.add(env);
-            rows.add(new LedgerRow(chain, seq, now, env.event(), env.corrId(), withHash(canonical, hash)));
+            rows.add(new LedgerRow(chain, seq, now, d.event(), corrId, withHash(canonical, hash)));
             prev = hash;
         }
-        return new Sealed(sealed, rows, new LedgerHead(chain, seq, prev));
+        return new Sealed(rows, new LedgerHead(chain, seq, prev));
     }
 
     /**
@@ -127,8 +128,8 @@ public final class Ledger {
         return canonicalWithoutHash.substring(0, at) + ",\"hash\":\"" + hash + "\"" + canonicalWithoutHash.substring(at);
     }
 
-    /** Convenience: append in a transaction of its own. */
-    public Envelope record(Store store, EventDraft draft) {
+    /** Convenience: append in a transaction of its own; returns the chain's head after it. */
+    public LedgerHead record(Store store, EventDraft draft) {
         return store.write(tx -> append(tx, draft));
     }
 

@@ -61,6 +61,78 @@ public final class Redactor {
         return node.deepCopy();
     }
 
+    /**
+     * {@code Json.canonical(redact(node))}, written in one pass without the redacted copy (sealing
+     * needs only the text: building the copy was a fifth of sealing an entry). Members are sorted by
+     * their scrubbed names; where two names scrub to the same one the later member stands, as in
+     * {@link #redact}'s copy.
+     */
+    public String redactedCanonical(JsonNode node) {
+        StringBuilder b = new StringBuilder(128);
+        appendRedactedCanonical(b, node);
+        return b.toString();
+    }
+
+    private void appendRedactedCanonical(StringBuilder b, JsonNode node) {
+        if (node.isObject()) {
+            int n = node.size();
+            String[] names = new String[n];
+            JsonNode[] values = new JsonNode[n];
+            boolean[] content = new boolean[n];
+            int i = 0;
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); i++) {
+                Map.Entry<String, JsonNode> f = it.next();
+                names[i] = secrets.scrub(f.getKey());
+                values[i] = f.getValue();
+                content[i] = CONTENT_KEYS.contains(f.getKey().toLowerCase(Locale.ROOT));
+            }
+            int[] order = sortedByName(names);
+            char sep = '{';
+            for (int k = 0; k < n; k++) {
+                int at = order[k];
+                if (k + 1 < n && names[order[k + 1]].equals(names[at])) {
+                    continue; // a later member scrubbed to the same name replaces this one
+                }
+                b.append(sep);
+                Json.appendQuoted(b, names[at]);
+                b.append(':');
+                if (content[at]) {
+                    Json.appendCanonical(b, digest(values[at]));
+                } else {
+                    appendRedactedCanonical(b, values[at]);
+                }
+                sep = ',';
+            }
+            b.append(sep == '{' ? "{}" : "}");
+        } else if (node.isArray()) {
+            char sep = '[';
+            for (JsonNode element : node) {
+                b.append(sep);
+                appendRedactedCanonical(b, element);
+                sep = ',';
+            }
+            b.append(sep == '[' ? "[]" : "]");
+        } else if (node.isTextual()) {
+            Json.appendQuoted(b, secrets.scrub(node.textValue()));
+        } else {
+            Json.appendCanonical(b, node); // other values are copied unchanged
+        }
+    }
+
+    /** Indices of {@code names} in sorted order, equal names in their original order (an insertion sort: objects are small). */
+    private static int[] sortedByName(String[] names) {
+        int[] order = new int[names.length];
+        for (int i = 0; i < order.length; i++) {
+            int j = i;
+            while (j > 0 && names[order[j - 1]].compareTo(names[i]) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = i;
+        }
+        return order;
+    }
+
     public ObjectNode redactObject(ObjectNode node) {
         return node == null ? Json.object() : (ObjectNode) redact(node);
     }

@@ -55,4 +55,75 @@ class SealTest {
             assertThat(Ledger.withHash(without, "cd".repeat(32))).isEqualTo(Json.canonical(with));
         }
     }
+
+    /** A random tree of every node kind, with content keys in any case, secrets in names and values, and awkward text. */
+    private static JsonNode randomTree(java.util.Random r, int depth, String[] texts) {
+        int kind = depth >= 4 ? 2 + r.nextInt(10) : r.nextInt(12);
+        return switch (kind) {
+            case 0, 1 -> {
+                ObjectNode o = Json.object();
+                String[] names = {"prompt", "Body", "CONTENT", "raw", "text", "note", "id", "a", "b", "z",
+                        "key-sk-planted-secret-1", "sk-planted-secret-1", "", "\u00e9", "messages", "nested"};
+                for (int i = r.nextInt(6); i > 0; i--) {
+                    o.set(names[r.nextInt(names.length)] + (r.nextInt(4) == 0 ? "" + r.nextInt(3) : ""), randomTree(r, depth + 1, texts));
+                }
+                yield o;
+            }
+            case 2 -> {
+                com.fasterxml.jackson.databind.node.ArrayNode a = Json.NODES.arrayNode();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    a.add(randomTree(r, depth + 1, texts));
+                }
+                yield a;
+            }
+            case 3, 4 -> Json.NODES.textNode(texts[r.nextInt(texts.length)]);
+            case 5 -> Json.NODES.numberNode(r.nextInt());
+            case 6 -> Json.NODES.numberNode(r.nextLong());
+            case 7 -> Json.NODES.numberNode(r.nextDouble() * 1e6);
+            case 8 -> Json.NODES.numberNode(new BigDecimal(BigInteger.valueOf(r.nextLong()), r.nextInt(20) - 10));
+            case 9 -> Json.NODES.numberNode(new BigInteger(100, r));
+            case 10 -> Json.NODES.booleanNode(r.nextBoolean());
+            default -> r.nextBoolean() ? Json.NODES.nullNode() : Json.NODES.numberNode((short) r.nextInt(1000));
+        };
+    }
+
+    private static final String[] TEXTS = {"", "plain", "sk-planted-secret-1", "with sk-planted-secret-1 inside",
+            "pass\"word-with-quote", "q\" b\\ / </script> \u00e9\u4e2d\ud83d\ude00 \n\t\r\b\f \u0001\u001f\u007f\u2028",
+            "pass\\\"word-with-quote", "tab\there"};
+
+    @Test
+    void theCanonicalFormIsJacksonsWithItsMembersSorted() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper sorted = Json.MAPPER.copy()
+                .configure(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.WRITE_PROPERTIES_SORTED, true);
+        java.util.Random r = new java.util.Random(20261123);
+        for (int i = 0; i < 3000; i++) {
+            JsonNode tree = randomTree(r, 0, TEXTS);
+            assertThat(Json.canonical(tree)).as("tree %d", i).isEqualTo(sorted.writeValueAsString(tree));
+        }
+        assertThat(Json.canonical(Json.object())).isEqualTo("{}");
+        assertThat(Json.canonical(Json.NODES.arrayNode())).isEqualTo("[]");
+    }
+
+    @Test
+    void sealingRedactsInOnePassExactlyAsTheRedactedCopyIsWritten() {
+        SecretScrubber secrets = new SecretScrubber();
+        secrets.register("sk-planted-secret-1");
+        secrets.register("pass\"word-with-quote");
+        Redactor redactor = new Redactor(secrets);
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < 3000; i++) {
+            JsonNode tree = randomTree(r, 0, TEXTS);
+            String copy = tree.toString();
+            assertThat(redactor.redactedCanonical(tree)).as("tree %d: %s", i, copy).isEqualTo(Json.canonical(redactor.redact(tree)));
+            assertThat(tree.toString()).as("the input is not modified").isEqualTo(copy);
+        }
+        // two names that scrub to the same one: the later member stands, as in the copy
+        ObjectNode clash = Json.object().put("x-sk-planted-secret-1", "first").put("x-[secret]", "second");
+        clash.put("a", 1);
+        assertThat(redactor.redactedCanonical(clash)).isEqualTo(Json.canonical(redactor.redact(clash)))
+                .isEqualTo("{\"a\":1,\"x-[secret]\":\"second\"}");
+        ObjectNode clashReversed = Json.object().put("x-[secret]", "first").put("x-sk-planted-secret-1", "second");
+        assertThat(redactor.redactedCanonical(clashReversed)).isEqualTo(Json.canonical(redactor.redact(clashReversed)))
+                .isEqualTo("{\"x-[secret]\":\"second\"}");
+    }
 }
