@@ -119,10 +119,21 @@ public final class Redactor {
         }
     }
 
-    /** Indices of {@code names} in sorted order, equal names in their original order (an insertion sort: objects are small). */
+    /** Indices of {@code names} in sorted order, equal names in their original order. */
     private static int[] sortedByName(String[] names) {
         int[] order = new int[names.length];
-        for (int i = 0; i < order.length; i++) {
+        if (names.length > 16) { // a large object (a job's result, say): a stable O(n log n) sort
+            Integer[] boxed = new Integer[names.length];
+            for (int i = 0; i < boxed.length; i++) {
+                boxed[i] = i;
+            }
+            java.util.Arrays.sort(boxed, (x, y) -> names[x].compareTo(names[y]));
+            for (int i = 0; i < boxed.length; i++) {
+                order[i] = boxed[i];
+            }
+            return order;
+        }
+        for (int i = 0; i < order.length; i++) { // most details have a handful of members: an insertion sort
             int j = i;
             while (j > 0 && names[order[j - 1]].compareTo(names[i]) > 0) {
                 order[j] = order[j - 1];

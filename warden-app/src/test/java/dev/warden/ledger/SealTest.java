@@ -117,6 +117,14 @@ class SealTest {
             assertThat(redactor.redactedCanonical(tree)).as("tree %d: %s", i, copy).isEqualTo(Json.canonical(redactor.redact(tree)));
             assertThat(tree.toString()).as("the input is not modified").isEqualTo(copy);
         }
+        // an object too large for the small objects' sort, with names that scrub to the same one among them
+        ObjectNode large = Json.object();
+        for (int i = 0; i < 500; i++) {
+            large.put((i % 7 == 0 ? "sk-planted-secret-1" : "k") + (i * 7919 % 500), i);
+            large.put("[secret]" + (i * 31 % 500), "v" + i);
+        }
+        assertThat(large.size()).isGreaterThan(16);
+        assertThat(redactor.redactedCanonical(large)).isEqualTo(Json.canonical(redactor.redact(large)));
         // two names that scrub to the same one: the later member stands, as in the copy
         ObjectNode clash = Json.object().put("x-sk-planted-secret-1", "first").put("x-[secret]", "second");
         clash.put("a", 1);
