@@ -460,5 +460,6 @@ public final class WebServer implements AutoCloseable {
         if (javalin != null) {
             javalin.stop();
         }
+        console.close();
     }
 }

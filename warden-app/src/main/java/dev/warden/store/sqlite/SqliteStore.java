@@ -83,6 +83,10 @@ public final class SqliteStore implements Store {
 
     @Override
     public <T> T read(Work<T> work) {
+        if (closed) {
+            // a reader opened now would recreate the WAL files of a store its owner has let go
+            throw new StoreException("the store " + describe() + " is closed", null);
+        }
         StatementCache c;
         try {
             c = readers.poll();
@@ -101,12 +105,19 @@ public final class SqliteStore implements Store {
             return JdbcStoreSupport.inExplicitTransaction(c, Dialect.SQLITE, "BEGIN", work);
         } finally {
             readers.add(c);
+            if (closed) {
+                // closed while this read ran: close what close() could not take
+                StatementCache left;
+                while ((left = readers.poll()) != null) {
+                    closeQuietly(left);
+                }
+            }
         }
     }
 
     /** A connection of its own for {@link #checkpointWal}, opened on first use. */
     private Connection checkpointer;
-    private boolean closed;
+    private volatile boolean closed;
 
     /**
      * Hands the WAL checkpoints to {@link #checkpointWal} (called by a background thread of a
@@ -159,6 +170,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public void close() {
+        closed = true; // first: no read starts from here on
         writeLock.lock();
         try {
             closeQuietly(writer);
@@ -167,7 +179,6 @@ public final class SqliteStore implements Store {
                 closeQuietly(c);
             }
             synchronized (this) {
-                closed = true;
                 if (checkpointer != null) {
                     try {
                         checkpointer.close();

@@ -218,6 +218,20 @@ public final class Console {
         });
     }
 
+    /** Stops the live-update thread and lets go of the open pages (the server is stopping). */
+    public synchronized void close() {
+        if (watcher != null) {
+            watcher.interrupt();
+            try {
+                watcher.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            watcher = null;
+        }
+        clients.clear();
+    }
+
     // ------------------------------------------------------------------ pages
 
     private String overview(Context ctx) {

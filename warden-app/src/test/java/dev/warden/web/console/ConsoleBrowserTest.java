@@ -49,8 +49,22 @@ class ConsoleBrowserTest {
     WebDriver browser;
     final Path shots = Path.of("target", "console-screenshots");
 
+    /** The console's live-update threads alive before the test: its own must be gone when the server closes. */
+    java.util.Set<Thread> watchersBefore;
+
+    private static java.util.Set<Thread> liveWatchers() {
+        java.util.Set<Thread> out = new java.util.HashSet<>();
+        Thread.getAllStackTraces().keySet().forEach(t -> {
+            if (t.getName().equals("console-events") && t.isAlive()) {
+                out.add(t);
+            }
+        });
+        return out;
+    }
+
     @BeforeEach
     void start() throws Exception {
+        watchersBefore = liveWatchers();
         if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
             if ("1".equals(System.getenv("WARDEN_REQUIRE_BROWSER"))) {
                 throw new AssertionError("WARDEN_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed");
@@ -81,6 +95,9 @@ class ConsoleBrowserTest {
         }
         if (server != null) {
             server.close();
+            // it polled the store after the app had closed it, and so recreated the WAL files while
+            // the temporary directory was being deleted
+            assertThat(liveWatchers()).as("the console's live-update thread stops with the server").isSubsetOf(watchersBefore);
             pool.shutdown(Duration.ofSeconds(2));
             app.close();
         }
