@@ -148,12 +148,12 @@ class ConsoleBrowserTest {
         assertThat(((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return window.__noReload;")).isEqualTo("still here");
         // the evidence summary, rendered
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("evidence"), "What it cost"));
-        assertThat(browser.findElement(By.id("evidence")).getText()).contains("wall time").contains("Timeline");
+        assertThat(textOf(wait, By.id("evidence"))).contains("wall time").contains("Timeline");
         shot("03-job-succeeded-with-evidence");
 
         // the jobs list shows it too
         browser.get(base + "/jobs?state=succeeded");
-        assertThat(browser.findElement(By.cssSelector("tr[data-job='" + id + "']")).getText()).contains("succeeded");
+        assertThat(textOf(wait, By.cssSelector("tr[data-job='" + id + "']"))).contains("succeeded");
 
         // the kill switch, flipped from the overview
         browser.get(base + "/");
@@ -190,13 +190,7 @@ class ConsoleBrowserTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("overview-approvals"), "1 request waits"));
         click(wait, By.cssSelector("#overview-approvals a"));
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("article.approval")));
-        String card = wait.until(d -> {
-            try {
-                return d.findElement(By.cssSelector("article.approval")).getText();
-            } catch (org.openqa.selenium.StaleElementReferenceException e) {
-                return null; // the live region was refreshed under us: read it again
-            }
-        });
+        String card = textOf(wait, By.cssSelector("article.approval"));
         assertThat(card).contains("rotate_secret").contains("touches_secrets").contains("m1").contains("leaked password")
                 .contains("The plan for this message").contains("label");
         wait.until(d -> "connected".equals(d.findElement(By.tagName("body")).getAttribute("data-live")));
@@ -210,6 +204,17 @@ class ConsoleBrowserTest {
         assertThat(browser.getPageSource()).contains("approved").contains("console:tok-");
         shot("06-approved-job-succeeded");
         assertThat(app.store().read(tx -> tx.ledgerByCorrId(id)).toString()).contains("approval.approved").contains("console:tok-");
+    }
+
+    /** The element's text, found again if a live-region refresh replaced it between find and read. */
+    private static String textOf(WebDriverWait wait, By by) {
+        return wait.until(d -> {
+            try {
+                return d.findElement(by).getText();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return null; // the live region was refreshed under us: read it again
+            }
+        });
     }
 
     /** Clicks the element, finding it again if a live-region refresh replaced it between find and click. */
