@@ -53,6 +53,18 @@ public final class Main implements Runnable {
         return app;
     }
 
+    /** {@link #openApp} for a process that runs jobs: fails closed when their evidence could not be kept. */
+    WardenApp openAppToRunJobs() {
+        WardenApp app = openApp();
+        try {
+            app.checkEvidenceStore();
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
+        return app;
+    }
+
     public static void main(String[] args) {
         int code = execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         System.exit(code);

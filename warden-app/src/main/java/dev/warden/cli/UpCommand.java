@@ -39,13 +39,7 @@ final class UpCommand implements Callable<Integer> {
             throw dev.warden.common.WardenException.badInput("--port: must be between 0 and 65535");
         }
         PrintWriter out = main.spec.commandLine().getOut();
-        WardenApp app = main.openApp();
-        try {
-            app.checkEvidenceStore(); // fail closed: no job runs whose evidence could not be kept
-        } catch (RuntimeException e) {
-            app.close();
-            throw e;
-        }
+        WardenApp app = main.openAppToRunJobs();
         Logs.toFile(app.dataDir());
         ConsoleToken.Loaded token = ConsoleToken.loadOrCreate(app.dataDir());
         app.secrets().register(token.token());

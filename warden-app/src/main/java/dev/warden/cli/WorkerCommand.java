@@ -27,13 +27,7 @@ final class WorkerCommand implements Callable<Integer> {
         if (concurrency != null && concurrency < 1) {
             throw WardenException.badInput("--concurrency: must be at least 1");
         }
-        WardenApp app = main.openApp();
-        try {
-            app.checkEvidenceStore(); // fail closed: no job runs whose evidence could not be kept
-        } catch (RuntimeException e) {
-            app.close();
-            throw e;
-        }
+        WardenApp app = main.openAppToRunJobs();
         Logs.toFile(app.dataDir());
         WorkerPool pool = app.newWorkerPool(concurrency != null ? concurrency : app.config().concurrency());
         if (once) {

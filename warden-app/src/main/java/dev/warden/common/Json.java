@@ -99,13 +99,7 @@ public final class Json {
             }
             b.append('}');
         } else if (node.isArray()) {
-            char sep = '[';
-            for (JsonNode element : node) {
-                b.append(sep);
-                appendCanonical(b, element);
-                sep = ',';
-            }
-            b.append(sep == '[' ? "[]" : "]");
+            appendArray(b, node, Json::appendCanonical);
         } else if (node.isTextual()) {
             appendQuoted(b, node.textValue());
         } else if (node.isInt() || node.isLong() || node.isShort()) {
@@ -117,6 +111,17 @@ public final class Json {
         } else {
             b.append(viaGenerator(node));
         }
+    }
+
+    /** Appends {@code array} as a JSON array, each element written by {@code element}. */
+    public static void appendArray(StringBuilder b, JsonNode array, java.util.function.BiConsumer<StringBuilder, JsonNode> element) {
+        char sep = '[';
+        for (JsonNode e : array) {
+            b.append(sep);
+            element.accept(b, e);
+            sep = ',';
+        }
+        b.append(sep == '[' ? "[]" : "]");
     }
 
     /** A leaf {@link #appendCanonical} does not write itself, as Jackson's generator writes it. */

@@ -105,13 +105,7 @@ public final class Redactor {
             }
             b.append(sep == '{' ? "{}" : "}");
         } else if (node.isArray()) {
-            char sep = '[';
-            for (JsonNode element : node) {
-                b.append(sep);
-                appendRedactedCanonical(b, element);
-                sep = ',';
-            }
-            b.append(sep == '[' ? "[]" : "]");
+            Json.appendArray(b, node, this::appendRedactedCanonical);
         } else if (node.isTextual()) {
             Json.appendQuoted(b, secrets.scrub(node.textValue()));
         } else {
